@@ -1,0 +1,398 @@
+//go:build ignore
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fwd_xdp.c: the L2 fast path. One program on every access port and uplink.
+ *
+ * Access port in: Ethernet + up to two VLAN tags -> BD; source MAC check and
+ * learn event; destination MAC -> FDB -> local port, remote VTEP, or ES; an ES
+ * -> its local port when attached and up, else its group -> bucket by flow
+ * hash -> primary or precomputed backup -> VXLAN encap -> uplink.
+ *
+ * Uplink in: only UDP to the VXLAN port, from a known VTEP, to one of our VTEP
+ * addresses, is ours; everything else goes to the kernel untouched. Decap,
+ * VNI -> BD, inner FDB -> local port or local ES port; a local ES whose port
+ * is down -> re-encap to the ES peers unless the sender is one of them.
+ *
+ * Broadcast, multicast and unknown unicast are counted and passed to the
+ * kernel until BUM replication lands.
+ */
+#include "fwd.h"
+#include "maps.h"
+#include "parse.h"
+#include "nhg.h"
+#include "vxlan.h"
+#include "fdb.h"
+
+char __license[] SEC("license") = "Dual BSD/GPL";
+
+/* Static checks on the layouts Go reads. */
+_Static_assert(FWD_CTR__LEN <= FWD_COUNTER_SLOTS, "counter map too small");
+_Static_assert(sizeof(struct fwd_nhg) == 8 + 8 * FWD_NHG_BUCKETS, "fwd_nhg layout");
+_Static_assert(sizeof(struct fwd_nh_info) == 56, "fwd_nh layout");
+_Static_assert(sizeof(struct fwd_es_info) == 24, "fwd_es layout");
+
+/* Keep the learn event's type in BTF for bpf2go; the ring buffer has none. */
+const struct fwd_learn_event *fwd_unused_learn_event __attribute__((unused));
+
+static const struct fwd_cfg fwd_default_config = {
+	.vxlan_port = FWD_VXLAN_PORT,
+	.ttl = 64,
+};
+
+static __always_inline int fwd_is_mcast(const __u8 *mac)
+{
+	return mac[0] & 1;
+}
+
+/* fwd_finish counts the outcome and, when tracing, records the decision. */
+static __always_inline int fwd_finish(const struct fwd_cfg *cfg, struct fwd_fc *fc, int action)
+{
+	fwd_count(fc->reason);
+	if (cfg->trace) {
+		__u32 zero = 0;
+		struct fwd_trace_rec *t = bpf_map_lookup_elem(&fwd_trace, &zero);
+
+		if (t) {
+			t->seq++;
+			t->action = action;
+			t->reason = fc->reason;
+			t->bd = fc->bd;
+			t->egress = fc->egress;
+			t->nh = fc->nh;
+			t->nhg = fc->nhg;
+			t->es_id = fc->es_id;
+			t->hash = fc->hash;
+			t->fdb_kind = fc->fdb_kind;
+			t->backup = fc->backup;
+		}
+	}
+	return action;
+}
+
+/* fwd_to_es sends a frame (MACs at 0, tin tags) towards ES es_id. */
+static __always_inline int fwd_to_es(struct xdp_md *ctx, struct fwd_fc *fc, const struct fwd_cfg *cfg,
+				     __u32 es_id, __u32 tin, __u32 l3off, __u16 proto)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct fwd_es_info *es;
+	__u32 nhg, nh;
+
+	fc->es_id = es_id;
+	es = bpf_map_lookup_elem(&fwd_es, &es_id);
+	if (!es || (!es->flags && !es->nhg)) {
+		fc->reason = FWD_CTR_DROP_NO_ES;
+		return XDP_DROP;
+	}
+	if (es->flags & FWD_ES_LOCAL) {
+		if (!fwd_bit_down(&fwd_es_down, es_id))
+			return fwd_deliver(ctx, fc, 0, tin, es->ifindex, FWD_CTR_TX_ES_LOCAL);
+		nhg = es->backup_nhg;
+	} else {
+		nhg = es->nhg;
+	}
+	fc->hash = fwd_flow_hash(data, end, l3off, proto);
+	nh = fwd_nhg_select(fc, nhg, fc->hash);
+	if (!nh)
+		return XDP_DROP;
+	return fwd_encap(ctx, fc, cfg, tin, nh);
+}
+
+static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, const struct fwd_cfg *cfg,
+				      const struct fwd_port_info *port, __u32 ifindex)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct fwd_vlan_key vk = { .ifindex = ifindex };
+	struct fwd_fdb_key k = {};
+	struct fwd_fdb_entry *e;
+	struct ethhdr *eth = data;
+	struct fwd_l2 l2;
+	__u32 *bd, l3off, reason;
+
+	fwd_count(FWD_CTR_RX_ACCESS);
+	reason = fwd_parse_l2(data, end, &l2);
+	if (reason) {
+		fc->reason = reason;
+		return XDP_DROP;
+	}
+	if ((void *)(eth + 1) > end) {
+		fc->reason = FWD_CTR_DROP_RUNT;
+		return XDP_DROP;
+	}
+	l3off = 14 + 4 * (l2.ntags & 3);
+	vk.outer = l2.outer;
+	vk.inner = l2.inner;
+	bd = bpf_map_lookup_elem(&fwd_vlan_bd, &vk);
+	if (!bd) {
+		fc->reason = FWD_CTR_PASS_NO_BD;
+		return XDP_PASS;
+	}
+	fc->bd = *bd;
+	if (fwd_is_mcast(eth->h_source)) {
+		fc->reason = FWD_CTR_DROP_SRC_MCAST;
+		return XDP_DROP;
+	}
+	if (fwd_learn_check(fc, cfg, port, ifindex, &l2, eth->h_source))
+		return XDP_DROP;
+	if (fwd_is_mcast(eth->h_dest)) {
+		fc->reason = FWD_CTR_PASS_BUM;
+		return XDP_PASS;
+	}
+	k.bd = fc->bd;
+	__builtin_memcpy(k.mac, eth->h_dest, 6);
+	e = bpf_map_lookup_elem(&fwd_fdb, &k);
+	if (!e) {
+		fc->reason = FWD_CTR_PASS_UNKNOWN_UCAST;
+		return XDP_PASS;
+	}
+	fc->fdb_kind = e->kind;
+	if (e->flags & FWD_FDB_ROUTER) {
+		fc->reason = FWD_CTR_PASS_ROUTER_MAC;
+		return XDP_PASS;
+	}
+	switch (e->kind) {
+	case FWD_FDB_LOCAL:
+		if (e->ref == ifindex) {
+			fc->egress = ifindex;
+			fc->reason = FWD_CTR_DROP_HAIRPIN;
+			return XDP_DROP;
+		}
+		return fwd_deliver(ctx, fc, 0, l2.ntags, e->ref, FWD_CTR_TX_LOCAL);
+	case FWD_FDB_VTEP:
+		if (fwd_bit_down(&fwd_nh_down, e->ref)) {
+			fc->nh = e->ref;
+			fc->reason = FWD_CTR_DROP_NH_DOWN;
+			return XDP_DROP;
+		}
+		fc->hash = fwd_flow_hash(data, end, l3off, l2.proto);
+		return fwd_encap(ctx, fc, cfg, l2.ntags, e->ref);
+	case FWD_FDB_ES:
+		if (port->es_id && port->es_id == e->ref) {
+			fc->es_id = e->ref;
+			fc->reason = FWD_CTR_DROP_HAIRPIN;
+			return XDP_DROP;
+		}
+		return fwd_to_es(ctx, fc, cfg, e->ref, l2.ntags, l3off, l2.proto);
+	}
+	fc->reason = FWD_CTR_PASS_UNKNOWN_UCAST;
+	return XDP_PASS;
+}
+
+/*
+ * fwd_outer parses the underlay headers. Returns 0 and the VXLAN header's
+ * offset when the frame is VXLAN to us from a known VTEP; otherwise the
+ * PASS_* reason.
+ */
+static __always_inline __u32 fwd_outer(void *data, void *end, const struct fwd_cfg *cfg, __u32 *vxoff,
+				       struct fwd_vtep_key *src)
+{
+	struct ethhdr *eth = data;
+	struct fwd_vtep_key dst = {};
+	struct fwd_vtep_info *v;
+	struct udphdr *udp;
+	__u16 port = cfg->vxlan_port ? cfg->vxlan_port : FWD_VXLAN_PORT;
+
+	if ((void *)(eth + 1) > end)
+		return FWD_CTR_DROP_RUNT;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end)
+			return FWD_CTR_PASS_TRUNCATED;
+		if (ip->version != 4 || ip->ihl < 5)
+			return FWD_CTR_PASS_NOT_VXLAN;
+		if (ip->protocol != IPPROTO_UDP)
+			return FWD_CTR_PASS_NOT_VXLAN;
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return FWD_CTR_PASS_FRAGMENT;
+		ihl = (ip->ihl & 0xf) * 4;
+		udp = (void *)ip + ihl;
+		if ((void *)(udp + 1) > end)
+			return FWD_CTR_PASS_TRUNCATED;
+		if (udp->dest != bpf_htons(port))
+			return FWD_CTR_PASS_NOT_VXLAN;
+		src->addr[10] = 0xff;
+		src->addr[11] = 0xff;
+		__builtin_memcpy(&src->addr[12], &ip->saddr, 4);
+		dst.addr[10] = 0xff;
+		dst.addr[11] = 0xff;
+		__builtin_memcpy(&dst.addr[12], &ip->daddr, 4);
+		*vxoff = 14 + ihl + 8;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > end)
+			return FWD_CTR_PASS_TRUNCATED;
+		if (ip6->version != 6)
+			return FWD_CTR_PASS_NOT_VXLAN;
+		if (ip6->nexthdr != IPPROTO_UDP) {
+			switch (ip6->nexthdr) {
+			case 0:  /* hop-by-hop */
+			case 43: /* routing */
+			case 44: /* fragment */
+			case 60: /* destination options */
+				return FWD_CTR_PASS_IPV6_EXT;
+			}
+			return FWD_CTR_PASS_NOT_VXLAN;
+		}
+		udp = (void *)(ip6 + 1);
+		if ((void *)(udp + 1) > end)
+			return FWD_CTR_PASS_TRUNCATED;
+		if (udp->dest != bpf_htons(port))
+			return FWD_CTR_PASS_NOT_VXLAN;
+		__builtin_memcpy(src->addr, &ip6->saddr, 16);
+		__builtin_memcpy(dst.addr, &ip6->daddr, 16);
+		*vxoff = 14 + 40 + 8;
+	} else {
+		return FWD_CTR_PASS_NOT_VXLAN;
+	}
+	v = bpf_map_lookup_elem(&fwd_vtep, &dst);
+	if (!v || !(v->flags & FWD_VTEP_LOCAL))
+		return FWD_CTR_PASS_NOT_LOCAL_VTEP;
+	v = bpf_map_lookup_elem(&fwd_vtep, src);
+	if (!v || !(v->flags & FWD_VTEP_REMOTE))
+		return FWD_CTR_PASS_UNKNOWN_VTEP;
+	return 0;
+}
+
+static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, const struct fwd_cfg *cfg)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct fwd_vtep_key src = {};
+	struct fwd_fdb_key k = {};
+	struct fwd_fdb_entry *e;
+	struct fwd_vxlan_hdr *vx;
+	struct ethhdr *ieth;
+	struct fwd_es_info *es;
+	struct fwd_bd_info *bd;
+	__u32 vxoff = 0, moff, reason, vni;
+
+	fwd_count(FWD_CTR_RX_UPLINK);
+	reason = fwd_outer(data, end, cfg, &vxoff, &src);
+	if (reason) {
+		fc->reason = reason;
+		return reason == FWD_CTR_DROP_RUNT ? XDP_DROP : XDP_PASS;
+	}
+	vxoff &= 0xff;
+	vx = data + vxoff;
+	if ((void *)(vx + 1) > end) {
+		fc->reason = FWD_CTR_DROP_TRUNCATED;
+		return XDP_DROP;
+	}
+	if (!(vx->flags & FWD_VXLAN_FLAG_I)) {
+		fc->reason = FWD_CTR_DROP_VXLAN_FLAGS;
+		return XDP_DROP;
+	}
+	vni = bpf_ntohl(vx->vni) >> 8;
+	bd = bpf_map_lookup_elem(&fwd_bd, &vni);
+	if (!bd) {
+		fc->reason = FWD_CTR_PASS_UNKNOWN_VNI;
+		return XDP_PASS;
+	}
+	fc->bd = vni;
+	moff = vxoff + sizeof(*vx);
+	ieth = data + moff;
+	if ((void *)(ieth + 1) > end) {
+		fc->reason = FWD_CTR_DROP_TRUNCATED;
+		return XDP_DROP;
+	}
+	if (fwd_is_vlan(ieth->h_proto)) {
+		fc->reason = FWD_CTR_DROP_INNER_TAGGED;
+		return XDP_DROP;
+	}
+	if (fwd_is_mcast(ieth->h_dest)) {
+		fc->reason = FWD_CTR_PASS_DECAP_BUM;
+		return XDP_PASS;
+	}
+	k.bd = vni;
+	__builtin_memcpy(k.mac, ieth->h_dest, 6);
+	e = bpf_map_lookup_elem(&fwd_fdb, &k);
+	if (!e) {
+		fc->reason = FWD_CTR_PASS_DECAP_UNKNOWN;
+		return XDP_PASS;
+	}
+	fc->fdb_kind = e->kind;
+	if (e->flags & FWD_FDB_ROUTER) {
+		fc->reason = FWD_CTR_PASS_DECAP_ROUTER;
+		return XDP_PASS;
+	}
+	if (e->kind == FWD_FDB_LOCAL)
+		return fwd_deliver(ctx, fc, moff, 0, e->ref, FWD_CTR_TX_DECAP);
+	if (e->kind != FWD_FDB_ES) {
+		fc->reason = FWD_CTR_DROP_DECAP_REMOTE;
+		return XDP_DROP;
+	}
+	fc->es_id = e->ref;
+	es = bpf_map_lookup_elem(&fwd_es, &e->ref);
+	if (!es) {
+		fc->reason = FWD_CTR_DROP_NO_ES;
+		return XDP_DROP;
+	}
+	if (!(es->flags & FWD_ES_LOCAL)) {
+		fc->reason = FWD_CTR_DROP_DECAP_REMOTE;
+		return XDP_DROP;
+	}
+	if (!fwd_bit_down(&fwd_es_down, e->ref))
+		return fwd_deliver(ctx, fc, moff, 0, es->ifindex, FWD_CTR_TX_DECAP_ES);
+
+	/* Our port on the ES is down: hand the frame to an ES peer, unless it
+	 * came from one (it would come straight back). */
+	{
+		struct fwd_es_peer_key pk = { .es_id = e->ref };
+		struct fwd_tags none = {};
+		__u32 nhg = es->backup_nhg, nh;
+		int ret;
+
+		__builtin_memcpy(pk.addr, src.addr, 16);
+		if (bpf_map_lookup_elem(&fwd_es_peers, &pk)) {
+			fc->reason = FWD_CTR_DROP_DECAP_LOOP;
+			return XDP_DROP;
+		}
+		if (fwd_rewrite_l2(ctx, moff, 0, &none)) {
+			fc->reason = FWD_CTR_DROP_ADJUST;
+			return XDP_DROP;
+		}
+		data = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+		if (data + 14 > end) {
+			fc->reason = FWD_CTR_DROP_TRUNCATED;
+			return XDP_DROP;
+		}
+		fc->hash = fwd_flow_hash(data, end, 14, ((struct ethhdr *)data)->h_proto);
+		nh = fwd_nhg_select(fc, nhg, fc->hash);
+		if (!nh)
+			return XDP_DROP;
+		ret = fwd_encap(ctx, fc, cfg, 0, nh);
+		if (ret == XDP_REDIRECT)
+			fc->reason = FWD_CTR_TX_DECAP_REENCAP;
+		return ret;
+	}
+}
+
+SEC("xdp")
+int fwd_xdp(struct xdp_md *ctx)
+{
+	__u32 zero = 0, ifindex = ctx->ingress_ifindex;
+	const struct fwd_cfg *cfg = bpf_map_lookup_elem(&fwd_config, &zero);
+	struct fwd_fc fc = {};
+	struct fwd_port_info *port;
+
+	if (!cfg)
+		cfg = &fwd_default_config;
+	port = bpf_map_lookup_elem(&fwd_port, &ifindex);
+	if (!port) {
+		fwd_count(FWD_CTR_RX_OTHER);
+		fc.reason = FWD_CTR_PASS_NOT_PORT;
+		return fwd_finish(cfg, &fc, XDP_PASS);
+	}
+	if (port->role == FWD_ROLE_UPLINK)
+		return fwd_finish(cfg, &fc, fwd_uplink(ctx, &fc, cfg));
+	if (port->role == FWD_ROLE_ACCESS)
+		return fwd_finish(cfg, &fc, fwd_access(ctx, &fc, cfg, port, ifindex));
+	fwd_count(FWD_CTR_RX_OTHER);
+	fc.reason = FWD_CTR_PASS_NOT_PORT;
+	return fwd_finish(cfg, &fc, XDP_PASS);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* parse.h: Ethernet and VLAN parsing, the flow hash, per-frame bookkeeping. */
+#ifndef FWD_PARSE_H
+#define FWD_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "fwd.h"
+#include "maps.h"
+
+#define FWD_ETH_P_8021Q 0x8100
+#define FWD_ETH_P_8021AD 0x88A8
+#define FWD_HASH_SEED 0x5bd1e995u
+#define READ_ONCE_U32(p) (*(volatile __u32 *)(p))
+
+/* fwd_fc: what one frame did; counted and traced once, at the end. */
+struct fwd_fc {
+	__u32 reason;
+	__u32 bd;
+	__u32 egress;
+	__u32 nh;
+	__u32 nhg;
+	__u32 es_id;
+	__u32 hash;
+	__u8 fdb_kind;
+	__u8 backup;
+};
+
+/* fwd_l2: a parsed Ethernet header with up to two VLAN tags. */
+struct fwd_l2 {
+	__u16 proto; /* the innermost EtherType, network order */
+	__u16 outer; /* VLAN ids, 0 = absent */
+	__u16 inner;
+	__u16 ntags;
+};
+
+static __always_inline void fwd_count(__u32 ctr)
+{
+	__u64 *v = bpf_map_lookup_elem(&fwd_counters, &ctr);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int fwd_is_vlan(__u16 proto)
+{
+	return proto == bpf_htons(FWD_ETH_P_8021Q) || proto == bpf_htons(FWD_ETH_P_8021AD);
+}
+
+struct fwd_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* fwd_parse_l2 parses the frame at data. Returns 0, or the DROP_* reason. */
+static __always_inline __u32 fwd_parse_l2(void *data, void *end, struct fwd_l2 *l2)
+{
+	struct ethhdr *eth = data;
+	struct fwd_vlan_hdr *vh;
+
+	if ((void *)(eth + 1) > end)
+		return FWD_CTR_DROP_RUNT;
+	l2->proto = eth->h_proto;
+	l2->outer = 0;
+	l2->inner = 0;
+	l2->ntags = 0;
+	if (!fwd_is_vlan(l2->proto))
+		return 0;
+	vh = (void *)(eth + 1);
+	if ((void *)(vh + 1) > end)
+		return FWD_CTR_DROP_TRUNCATED;
+	l2->outer = bpf_ntohs(vh->tci) & 0x0fff;
+	l2->proto = vh->proto;
+	l2->ntags = 1;
+	if (!fwd_is_vlan(l2->proto))
+		return 0;
+	vh++;
+	if ((void *)(vh + 1) > end)
+		return FWD_CTR_DROP_TRUNCATED;
+	l2->inner = bpf_ntohs(vh->tci) & 0x0fff;
+	l2->proto = vh->proto;
+	l2->ntags = 2;
+	if (fwd_is_vlan(l2->proto))
+		return FWD_CTR_DROP_VLAN_DEPTH;
+	return 0;
+}
+
+static __always_inline __u32 fwd_load32(const void *p)
+{
+	__u32 v;
+	__builtin_memcpy(&v, p, 4);
+	return v;
+}
+
+static __always_inline __u32 fwd_hash_word(__u32 h, __u32 w)
+{
+	h ^= w;
+	h *= 0x9e3779b1u;
+	return (h << 13) | (h >> 19);
+}
+
+static __always_inline __u32 fwd_hash_final(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/*
+ * fwd_flow_hash hashes the frame at data whose innermost EtherType is proto
+ * and whose L3 header starts at l3off: the MACs, the EtherType, and for IPv4
+ * and IPv6 the addresses, the protocol and, for TCP and UDP, the ports.
+ * Words are loaded in host order from the raw bytes; the Go model in
+ * dataplane/model mirrors this function exactly.
+ */
+static __always_inline __u32 fwd_flow_hash(void *data, void *end, __u32 l3off, __u16 proto)
+{
+	__u32 h = FWD_HASH_SEED;
+
+	if (data + 12 > end)
+		return 0;
+	h = fwd_hash_word(h, fwd_load32(data));
+	h = fwd_hash_word(h, fwd_load32(data + 4));
+	h = fwd_hash_word(h, fwd_load32(data + 8));
+	h = fwd_hash_word(h, proto);
+	l3off &= 0xff;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + l3off;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end || ip->ihl < 5)
+			return fwd_hash_final(h);
+		h = fwd_hash_word(h, ip->saddr);
+		h = fwd_hash_word(h, ip->daddr);
+		h = fwd_hash_word(h, ip->protocol);
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return fwd_hash_final(h);
+		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+			return fwd_hash_final(h);
+		ihl = (ip->ihl & 0xf) * 4;
+		if ((void *)ip + ihl + 4 > end)
+			return fwd_hash_final(h);
+		h = fwd_hash_word(h, fwd_load32((void *)ip + ihl));
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + l3off;
+		__u32 *a;
+
+		if ((void *)(ip6 + 1) > end)
+			return fwd_hash_final(h);
+		a = (__u32 *)&ip6->saddr;
+#pragma unroll
+		for (int i = 0; i < 8; i++)
+			h = fwd_hash_word(h, fwd_load32(&a[i]));
+		h = fwd_hash_word(h, ip6->nexthdr);
+		if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
+			return fwd_hash_final(h);
+		if ((void *)(ip6 + 1) + 4 > end)
+			return fwd_hash_final(h);
+		h = fwd_hash_word(h, fwd_load32(ip6 + 1));
+	}
+	return fwd_hash_final(h);
+}
+
+#endif /* FWD_PARSE_H */

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* vxlan.h: L2 rewrites, VXLAN encapsulation, redirect. */
+#ifndef FWD_VXLAN_H
+#define FWD_VXLAN_H
+
+#include <linux/udp.h>
+#include "nhg.h"
+
+struct fwd_vxlan_hdr {
+	__u8 flags;
+	__u8 _rsvd1[3];
+	__be32 vni; /* VNI in the top 24 bits */
+};
+
+static __always_inline __u32 fwd_ntags(const struct fwd_tags *t)
+{
+	return t->outer ? (t->inner ? 2 : 1) : 0;
+}
+
+/*
+ * fwd_rewrite_l2 turns the frame whose MACs sit at moff, followed by tin VLAN
+ * tags, into one that starts with the MACs at offset 0 followed by the tags in
+ * out: it strips outer headers (decap) and pops or pushes tags in one
+ * bpf_xdp_adjust_head. The EtherType and payload do not move.
+ */
+static __always_inline int fwd_rewrite_l2(struct xdp_md *ctx, __u32 moff, __u32 tin,
+					  const struct fwd_tags *out)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 tout = fwd_ntags(out);
+	__u8 macs[12];
+	int delta;
+
+	moff &= 0xff;
+	tin &= 3;
+	if (moff == 0 && tin == 0 && tout == 0)
+		return 0;
+	if (data + moff + 12 > end)
+		return -1;
+	__builtin_memcpy(macs, data + moff, 12);
+	delta = (int)(moff + 4 * tin) - (int)(4 * tout);
+	if (delta && bpf_xdp_adjust_head(ctx, delta))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + 12 + 4 * tout + 2 > end)
+		return -1;
+	__builtin_memcpy(data, macs, 12);
+	if (tout >= 1) {
+		__be16 *p = data + 12;
+
+		if ((void *)(p + 2) > end)
+			return -1;
+		p[0] = bpf_htons(tout == 2 ? FWD_ETH_P_8021AD : FWD_ETH_P_8021Q);
+		p[1] = bpf_htons(out->outer & 0x0fff);
+	}
+	if (tout == 2) {
+		__be16 *p = data + 16;
+
+		if ((void *)(p + 2) > end)
+			return -1;
+		p[0] = bpf_htons(FWD_ETH_P_8021Q);
+		p[1] = bpf_htons(out->inner & 0x0fff);
+	}
+	return 0;
+}
+
+/* fwd_redirect sends the frame out of ifindex through fwd_tx. */
+static __always_inline int fwd_redirect(struct fwd_fc *fc, __u32 ifindex, __u32 reason)
+{
+	long ret = bpf_redirect_map(&fwd_tx, ifindex, XDP_DROP);
+
+	fc->egress = ifindex;
+	if (ret != XDP_REDIRECT) {
+		fc->reason = FWD_CTR_DROP_NO_TX_PORT;
+		return XDP_DROP;
+	}
+	fc->reason = reason;
+	return XDP_REDIRECT;
+}
+
+/* fwd_deliver sends the frame (MACs at moff, tin tags) to a local port in bd. */
+static __always_inline int fwd_deliver(struct xdp_md *ctx, struct fwd_fc *fc, __u32 moff, __u32 tin,
+				       __u32 ifindex, __u32 reason)
+{
+	struct fwd_port_bd_key k = { .ifindex = ifindex, .bd = fc->bd };
+	struct fwd_tags *out = bpf_map_lookup_elem(&fwd_port_bd, &k);
+
+	fc->egress = ifindex;
+	if (!out) {
+		fc->reason = FWD_CTR_DROP_NO_EGRESS_TAGS;
+		return XDP_DROP;
+	}
+	if (fwd_rewrite_l2(ctx, moff, tin, out)) {
+		fc->reason = FWD_CTR_DROP_ADJUST;
+		return XDP_DROP;
+	}
+	return fwd_redirect(fc, ifindex, reason);
+}
+
+static __always_inline __u16 fwd_csum_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * fwd_encap wraps the frame (MACs at 0, tin tags, stripped here) in VXLAN to
+ * nexthop nh_id and redirects it to the nexthop's underlay port.
+ */
+static __always_inline int fwd_encap(struct xdp_md *ctx, struct fwd_fc *fc, const struct fwd_cfg *cfg,
+				     __u32 tin, __u32 nh_id)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct fwd_nh_info *nh;
+	struct ethhdr *eth;
+	struct udphdr *udp;
+	struct fwd_vxlan_hdr *vx;
+	__u32 outer, inner_len, vni, mtu = 0;
+	__u8 macs[12];
+	int delta;
+	long ret;
+
+	fc->nh = nh_id;
+	nh = bpf_map_lookup_elem(&fwd_nh, &nh_id);
+	if (!nh || !nh->family) {
+		fc->reason = FWD_CTR_DROP_NO_NH;
+		return XDP_DROP;
+	}
+	fc->egress = nh->ifindex;
+	tin &= 3;
+	outer = nh->family == 6 ? FWD_ENCAP6_LEN : FWD_ENCAP4_LEN;
+	if (data + 12 > end) {
+		fc->reason = FWD_CTR_DROP_RUNT;
+		return XDP_DROP;
+	}
+	inner_len = (__u32)(end - data) - 4 * tin;
+	delta = (int)outer - (int)(4 * tin);
+	ret = bpf_check_mtu(ctx, nh->ifindex, &mtu, delta, 0);
+	if (ret < 0) {
+		fc->reason = FWD_CTR_DROP_NO_TX_PORT;
+		return XDP_DROP;
+	}
+	if (ret) {
+		fc->reason = FWD_CTR_DROP_TOO_BIG;
+		return XDP_DROP;
+	}
+	__builtin_memcpy(macs, data, 12);
+	if (bpf_xdp_adjust_head(ctx, -delta)) {
+		fc->reason = FWD_CTR_DROP_ADJUST;
+		return XDP_DROP;
+	}
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + FWD_ENCAP4_LEN + 12 > end) {
+		fc->reason = FWD_CTR_DROP_ADJUST;
+		return XDP_DROP;
+	}
+	vni = nh->vni ? nh->vni : fc->bd;
+	eth = data;
+	__builtin_memcpy(eth->h_dest, nh->dmac, 6);
+	__builtin_memcpy(eth->h_source, nh->smac, 6);
+	if (nh->family == 6) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) + 16 + 12 > end) {
+			fc->reason = FWD_CTR_DROP_ADJUST;
+			return XDP_DROP;
+		}
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000 | (fc->hash & 0xfffff));
+		ip6->payload_len = bpf_htons(inner_len + 16);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = cfg->ttl ? cfg->ttl : 64;
+		__builtin_memcpy(&ip6->saddr, nh->saddr, 16);
+		__builtin_memcpy(&ip6->daddr, nh->daddr, 16);
+		udp = (void *)(ip6 + 1);
+		fc->reason = FWD_CTR_TX_ENCAP6;
+	} else {
+		struct iphdr *ip = (void *)(eth + 1);
+		__u16 *w = (void *)ip;
+		__u32 sum = 0;
+
+		if ((void *)(ip + 1) + 16 + 12 > end) {
+			fc->reason = FWD_CTR_DROP_ADJUST;
+			return XDP_DROP;
+		}
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(inner_len + 36);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = cfg->ttl ? cfg->ttl : 64;
+		ip->protocol = IPPROTO_UDP;
+		ip->check = 0;
+		__builtin_memcpy(&ip->saddr, nh->saddr + 12, 4);
+		__builtin_memcpy(&ip->daddr, nh->daddr + 12, 4);
+#pragma unroll
+		for (int i = 0; i < 10; i++)
+			sum += w[i];
+		ip->check = fwd_csum_fold(sum);
+		udp = (void *)(ip + 1);
+		fc->reason = FWD_CTR_TX_ENCAP4;
+	}
+	udp->source = bpf_htons(FWD_UDP_SPORT_MIN | (fc->hash >> 18));
+	udp->dest = bpf_htons(cfg->vxlan_port ? cfg->vxlan_port : FWD_VXLAN_PORT);
+	udp->len = bpf_htons(inner_len + 16);
+	udp->check = 0;
+	vx = (void *)(udp + 1);
+	vx->flags = FWD_VXLAN_FLAG_I;
+	vx->_rsvd1[0] = 0;
+	vx->_rsvd1[1] = 0;
+	vx->_rsvd1[2] = 0;
+	vx->vni = bpf_htonl(vni << 8);
+	__builtin_memcpy((void *)(vx + 1), macs, 12);
+	return fwd_redirect(fc, nh->ifindex, fc->reason);
+}
+
+#endif /* FWD_VXLAN_H */

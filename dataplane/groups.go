@@ -1,0 +1,290 @@
+package dataplane
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// slotTable manages the immutable group versions in fwd_nhg_slot and the
+// active-slot words in fwd_nhg_active.
+//
+// A replacement writes the new version into a free slot (one ARRAY update,
+// a few microseconds), then flips the group's active word with one atomic
+// store. The old slot is retired; the grace goroutine waits one RCU grace
+// period (membarrier(MEMBARRIER_CMD_GLOBAL) runs synchronize_rcu, and every
+// XDP program runs inside an RCU read-side section) for a whole batch of
+// retired slots before they are reused, so no reader ever sees a slot
+// change under it.
+type slotTable struct {
+	slots  *ebpf.Map
+	active *words
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	free    []uint32
+	retired []uint32
+	gen     uint32
+	graces  uint64
+	closed  bool
+	kick    chan struct{}
+	done    chan struct{}
+	graceFn func() error
+}
+
+func newSlotTable(slots *ebpf.Map, active *words, log *slog.Logger) *slotTable {
+	t := &slotTable{
+		slots:   slots,
+		active:  active,
+		log:     log,
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		graceFn: membarrierGlobal,
+		gen:     uint32(time.Now().UnixNano()),
+	}
+	t.cond = sync.NewCond(&t.mu)
+	// Adopt what a previous instance left in pinned maps: slots that are
+	// active stay taken; every other slot is free (slot 0 means "none").
+	used := make(map[uint32]bool)
+	for id := uint32(1); id < active.n; id++ {
+		if s := active.load(id); s != 0 {
+			used[s] = true
+		}
+	}
+	for s := uint32(MaxSlots - 1); s >= 1; s-- {
+		if !used[s] {
+			t.free = append(t.free, s)
+		}
+	}
+	go t.graceLoop()
+	return t
+}
+
+// membarrierGlobal waits for an RCU grace period.
+func membarrierGlobal() error {
+	const cmdGlobal = 1 // MEMBARRIER_CMD_GLOBAL
+	_, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, cmdGlobal, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("membarrier(GLOBAL): %w", errno)
+	}
+	return nil
+}
+
+func (t *slotTable) graceLoop() {
+	defer close(t.done)
+	for range t.kick {
+		t.mu.Lock()
+		batch := t.retired
+		t.retired = nil
+		t.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		if err := t.graceFn(); err != nil {
+			// Without a grace period a slot can never be proven unused:
+			// keep it out of circulation rather than risk a torn read.
+			t.log.Error("group slots not recycled", "slots", len(batch), "err", err)
+			continue
+		}
+		t.mu.Lock()
+		t.free = append(t.free, batch...)
+		t.graces++
+		t.cond.Broadcast()
+		t.mu.Unlock()
+	}
+}
+
+func (t *slotTable) close() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	close(t.kick)
+	t.cond.Broadcast()
+	t.mu.Unlock()
+	<-t.done
+}
+
+// alloc takes a free slot, waiting for the grace goroutine when all slots
+// are retired.
+func (t *slotTable) alloc() (uint32, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.free) == 0 {
+		if t.closed {
+			return 0, ErrClosed
+		}
+		if len(t.retired) == 0 {
+			return 0, fmt.Errorf("all %d group slots in use: %w", MaxSlots-1, ErrInvalid)
+		}
+		t.kickLocked()
+		t.cond.Wait()
+	}
+	s := t.free[len(t.free)-1]
+	t.free = t.free[:len(t.free)-1]
+	return s, nil
+}
+
+func (t *slotTable) kickLocked() {
+	if t.closed {
+		return
+	}
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (t *slotTable) retire(s uint32) {
+	t.mu.Lock()
+	t.retired = append(t.retired, s)
+	t.kickLocked()
+	t.mu.Unlock()
+}
+
+func (t *slotTable) replace(id uint32, buckets []Bucket) (uint32, error) {
+	slot, err := t.alloc()
+	if err != nil {
+		return 0, err
+	}
+	t.mu.Lock()
+	t.gen++
+	gen := t.gen
+	t.mu.Unlock()
+	v := bpfFwdNhg{Gen: gen, Nbuckets: uint16(len(buckets))}
+	for i, b := range buckets {
+		v.Buckets[i] = bpfFwdNhgBucket{Primary: b.Primary, Backup: b.Backup}
+	}
+	if err := t.slots.Update(slot, &v, ebpf.UpdateAny); err != nil {
+		t.retire(slot)
+		return 0, fmt.Errorf("write slot %d: %w", slot, err)
+	}
+	if old := t.active.swap(id, slot); old != 0 {
+		t.retire(old)
+	}
+	return gen, nil
+}
+
+func (t *slotTable) remove(id uint32) {
+	if old := t.active.swap(id, 0); old != 0 {
+		t.retire(old)
+	}
+}
+
+func (t *slotTable) read(id uint32) ([]Bucket, uint32, error) {
+	slot := t.active.load(id)
+	if slot == 0 {
+		return nil, 0, fmt.Errorf("group %d: %w", id, ErrNotFound)
+	}
+	var v bpfFwdNhg
+	if err := t.slots.Lookup(slot, &v); err != nil {
+		return nil, 0, fmt.Errorf("read slot %d: %w", slot, err)
+	}
+	out := make([]Bucket, v.Nbuckets)
+	for i := range out {
+		out[i] = Bucket{Primary: v.Buckets[i].Primary, Backup: v.Buckets[i].Backup}
+	}
+	return out, v.Gen, nil
+}
+
+// GroupStats reports the slot table's state.
+type GroupStats struct {
+	FreeSlots, RetiredSlots int
+	GracePeriods            uint64
+}
+
+func (t *slotTable) stats() GroupStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return GroupStats{FreeSlots: len(t.free), RetiredSlots: len(t.retired), GracePeriods: t.graces}
+}
+
+func validateGroup(id uint32, buckets []Bucket) error {
+	if id == 0 || id >= MaxGroups {
+		return fmt.Errorf("group id %d: out of range 1-%d: %w", id, MaxGroups-1, ErrInvalid)
+	}
+	n := len(buckets)
+	if n == 0 || n > GroupBuckets || n&(n-1) != 0 {
+		return fmt.Errorf("group %d: %d buckets: want a power of two from 1 to %d: %w", id, n, GroupBuckets, ErrInvalid)
+	}
+	for i, b := range buckets {
+		if b.Primary == 0 || b.Primary >= MaxNextHops {
+			return fmt.Errorf("group %d bucket %d: primary nexthop %d out of range 1-%d: %w", id, i, b.Primary, MaxNextHops-1, ErrInvalid)
+		}
+		if b.Backup >= MaxNextHops {
+			return fmt.Errorf("group %d bucket %d: backup nexthop %d out of range: %w", id, i, b.Backup, ErrInvalid)
+		}
+		if b.Backup == b.Primary {
+			return fmt.Errorf("group %d bucket %d: nexthop %d is its own backup: %w", id, i, b.Primary, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// ReplaceGroup installs a new version of group id with the given bucket
+// table, atomically: a frame sees either the old version or the new one,
+// never a mix. It is one slot write and one atomic store; it returns the
+// version's generation. Minimum kernel: 6.1.
+func (d *Dataplane) ReplaceGroup(id uint32, buckets []Bucket) (uint32, error) {
+	if err := validateGroup(id, buckets); err != nil {
+		return 0, err
+	}
+	gen, err := d.groups.replace(id, buckets)
+	if err != nil {
+		return 0, fmt.Errorf("replace group %d: %w", id, err)
+	}
+	return gen, nil
+}
+
+// DeleteGroup removes group id; frames that still reach it are dropped and
+// counted (drop_no_nhg).
+func (d *Dataplane) DeleteGroup(id uint32) error {
+	if id == 0 || id >= MaxGroups {
+		return fmt.Errorf("group id %d: out of range: %w", id, ErrInvalid)
+	}
+	d.groups.remove(id)
+	return nil
+}
+
+// Group returns the active version of group id and its generation.
+func (d *Dataplane) Group(id uint32) ([]Bucket, uint32, error) {
+	if id == 0 || id >= MaxGroups {
+		return nil, 0, fmt.Errorf("group id %d: out of range: %w", id, ErrInvalid)
+	}
+	return d.groups.read(id)
+}
+
+// GroupStats reports free and retired slots and the grace periods taken.
+func (d *Dataplane) GroupStats() GroupStats { return d.groups.stats() }
+
+// SetNextHopDown flips nexthop id's down bit with one atomic store: buckets
+// whose primary is id switch to their backup at once.
+func (d *Dataplane) SetNextHopDown(id uint32, down bool) error {
+	if id == 0 || id >= MaxNextHops {
+		return fmt.Errorf("nexthop id %d: out of range: %w", id, ErrInvalid)
+	}
+	d.nhDown.setBit(id, down)
+	return nil
+}
+
+// NextHopDown reports nexthop id's down bit.
+func (d *Dataplane) NextHopDown(id uint32) bool {
+	return id < MaxNextHops && d.nhDown.bit(id)
+}
+
+// SetESDown flips the down bit of the local port of ES id: frames for the ES
+// go to its backup group (the ES peers) at once.
+func (d *Dataplane) SetESDown(id uint32, down bool) error {
+	if id == 0 || id >= MaxES {
+		return fmt.Errorf("ES id %d: out of range: %w", id, ErrInvalid)
+	}
+	d.esDown.setBit(id, down)
+	return nil
+}
