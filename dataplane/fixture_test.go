@@ -56,9 +56,9 @@ func vtep(n int) netip.Addr {
 }
 
 type fixture struct {
-	tb  testing.TB
-	d   *Dataplane
-	ns  *testutil.NetNS
+	tb                  testing.TB
+	d                   *Dataplane
+	ns                  *testutil.NetNS
 	acc1, acc2, esp, up uint32
 	peer                uint32 // the far end of up, for redirect targets
 }
