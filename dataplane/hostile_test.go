@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
 )
 
 func TestPassToKernel(t *testing.T) {
@@ -224,4 +226,43 @@ func TestLearn(t *testing.T) {
 	if _, err := lr.Read(); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("more events than counted: %v", err)
 	}
+}
+
+func TestMisconfigured(t *testing.T) {
+	f := newFixture(t)
+	// A local entry on a port that has no tags for the BD.
+	f.fdb(bdB, hostA, FDBLocal, f.esp, 0)
+	f.fdb(bdB, hostB, FDBLocal, f.acc2, 0)
+	f.check(t, buildFrame(t, frameSpec{dst: hostA, src: hostB, vlans: []uint16{20, 30}}), f.acc2,
+		expect{action: ActionDrop, reason: "drop_no_egress_tags"})
+	// A local entry on an interface that is not a fwd port.
+	f.fdb(bdA, mac(0x60), FDBLocal, f.peer, 0)
+	f.must(f.d.SetVLAN(f.peer, Tags{}, bdA))
+	f.check(t, buildFrame(t, frameSpec{dst: mac(0x60), src: hostA}), f.acc1,
+		expect{action: ActionDrop, reason: "drop_no_tx_port"})
+}
+
+// TestLearnRingFull fills the learn ring without reading it: the events that
+// do not fit are counted, and forwarding goes on.
+func TestLearnRingFull(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.d.SetConfig(Config{VXLANPort: 4789, TTL: 64, LearnRate: 1 << 30, LearnBurst: 1 << 20}))
+	// To the ES port, untagged: the program leaves the buffer as it was, so
+	// every repeat sees the same frame.
+	frame := buildFrame(t, frameSpec{dst: hostE, src: mac(0x61)})
+	const runs = 40000 // 1 MiB ring / 40-byte records holds about 26k
+	before, err := f.d.Counters()
+	f.must(err)
+	f.must(f.ns.Do(func() error {
+		ctx := xdpMD{DataEnd: uint32(len(frame)), IngressIfindex: f.acc1}
+		_, err := f.d.objs.FwdXdp.Run(&ebpf.RunOptions{Data: frame, Context: &ctx, Repeat: runs})
+		return err
+	}))
+	after, err := f.d.Counters()
+	f.must(err)
+	ev, full := after["learn_event"]-before["learn_event"], after["learn_ringbuf_full"]-before["learn_ringbuf_full"]
+	if ev+full != runs || full == 0 || after["tx_es_local"]-before["tx_es_local"] != runs {
+		t.Fatalf("%d runs: %d events, %d lost to a full ring, %d forwarded", runs, ev, full, after["tx_es_local"]-before["tx_es_local"])
+	}
+	t.Logf("%d runs: %d events, %d counted as ring full", runs, ev, full)
 }
