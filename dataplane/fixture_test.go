@@ -6,9 +6,10 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/fwdplane/fwd/internal/testutil"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"github.com/fwdplane/fwd/internal/testutil"
 )
 
 // The fixture's topology, all inside a fresh network namespace:
@@ -202,13 +203,13 @@ func buildFrame(tb testing.TB, s frameSpec) []byte {
 	if s.ipv6 {
 		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
 			SrcIP: net.ParseIP("2001:db8:1::1"), DstIP: net.ParseIP("2001:db8:1::2")}
-		udp.SetNetworkLayerForChecksum(ip)
+		_ = udp.SetNetworkLayerForChecksum(ip)
 		ls = append(ls, ip, udp)
 		hdr = 14 + 4*len(s.vlans) + 40 + 8
 	} else {
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP,
 			SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2)}
-		udp.SetNetworkLayerForChecksum(ip)
+		_ = udp.SetNetworkLayerForChecksum(ip)
 		ls = append(ls, ip, udp)
 		hdr = 14 + 4*len(s.vlans) + 20 + 8
 	}
@@ -235,13 +236,13 @@ func vxlanFrame(tb testing.TB, src, dst netip.Addr, vni uint32, inner []byte) []
 		eth.EthernetType = layers.EthernetTypeIPv4
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, Flags: layers.IPv4DontFragment,
 			SrcIP: net.IP(src.AsSlice()), DstIP: net.IP(dst.AsSlice())}
-		udp.SetNetworkLayerForChecksum(ip)
+		_ = udp.SetNetworkLayerForChecksum(ip)
 		ls = []gopacket.SerializableLayer{eth, ip, udp}
 	} else {
 		eth.EthernetType = layers.EthernetTypeIPv6
 		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
 			SrcIP: net.IP(src.AsSlice()), DstIP: net.IP(dst.AsSlice())}
-		udp.SetNetworkLayerForChecksum(ip)
+		_ = udp.SetNetworkLayerForChecksum(ip)
 		ls = []gopacket.SerializableLayer{eth, ip, udp}
 	}
 	vx := &layers.VXLAN{ValidIDFlag: true, VNI: vni}

@@ -196,7 +196,7 @@ func TestAccessEncap(t *testing.T) {
 	})
 	t.Run("VTEP down", func(t *testing.T) {
 		f.must(f.d.SetNextHopDown(5, true))
-		defer f.d.SetNextHopDown(5, false)
+		defer func() { f.must(f.d.SetNextHopDown(5, false)) }()
 		in := buildFrame(t, frameSpec{dst: hostV, src: hostA})
 		f.check(t, in, f.acc1, expect{action: ActionDrop, reason: "drop_nh_down"})
 	})

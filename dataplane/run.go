@@ -46,7 +46,7 @@ func (d *Dataplane) Run(frame []byte, ingress uint32) (Result, error) {
 
 // RunTrace runs frame like Run and returns the decision the program recorded.
 // It turns tracing on for the call's duration if it was off.
-func (d *Dataplane) RunTrace(frame []byte, ingress uint32) (Result, Trace, error) {
+func (d *Dataplane) RunTrace(frame []byte, ingress uint32) (_ Result, _ Trace, err error) {
 	before, err := d.traceRecords()
 	if err != nil {
 		return Result{}, Trace{}, err
@@ -61,7 +61,11 @@ func (d *Dataplane) RunTrace(frame []byte, ingress uint32) (Result, Trace, error
 		if err := d.SetConfig(on); err != nil {
 			return Result{}, Trace{}, err
 		}
-		defer d.SetConfig(cfg)
+		defer func() {
+			if rerr := d.SetConfig(cfg); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
 	}
 	res, err := d.Run(frame, ingress)
 	if err != nil {

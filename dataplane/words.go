@@ -43,8 +43,6 @@ func (w *words) ptr(i uint32) *uint32 {
 
 func (w *words) load(i uint32) uint32 { return atomic.LoadUint32(w.ptr(i)) }
 
-func (w *words) store(i, v uint32) { atomic.StoreUint32(w.ptr(i), v) }
-
 func (w *words) swap(i, v uint32) uint32 { return atomic.SwapUint32(w.ptr(i), v) }
 
 // setBit sets or clears bit id of the bitmap with one atomic instruction.
