@@ -5,6 +5,40 @@
 
 #include "parse.h"
 
+/* fwd_fdb_make_key builds the FDB key of mac in the BD with index bd_idx. */
+static __always_inline __u64 fwd_fdb_make_key(__u16 bd_idx, const __u8 *mac)
+{
+	return (__u64)bd_idx << 48 | (__u64)mac[0] << 40 | (__u64)mac[1] << 32 | (__u64)mac[2] << 24 |
+	       (__u64)mac[3] << 16 | (__u64)mac[4] << 8 | (__u64)mac[5];
+}
+
+/* fwd_fdb_lookup finds key in the open-addressing FDB. Returns 1 and fills
+ * out on a hit. */
+static __always_inline int fwd_fdb_lookup(__u64 key, struct fwd_fdb_entry *out)
+{
+	__u32 idx = (__u32)((key * FWD_FDB_HASH_MUL) >> 32);
+
+	for (int i = 0; i < FWD_FDB_PROBES; i++) {
+		__u32 k = (idx + i) & fwd_fdb_mask;
+		struct fwd_fdb_slot *s = bpf_map_lookup_elem(&fwd_fdb, &k);
+		__u64 sk, v;
+
+		if (!s)
+			return 0;
+		sk = READ_ONCE_U64(&s->key);
+		if (sk == key) {
+			v = READ_ONCE_U64(&s->val);
+			out->kind = v;
+			out->flags = v >> 8;
+			out->ref = v >> 32;
+			return 1;
+		}
+		if (!sk)
+			return 0;
+	}
+	return 0;
+}
+
 /* fwd_learn_allow takes a token from this CPU's learn bucket. */
 static __always_inline int fwd_learn_allow(const struct fwd_cfg *cfg)
 {
@@ -40,23 +74,20 @@ static __always_inline int fwd_learn_check(struct fwd_fc *fc, const struct fwd_c
 				     const struct fwd_port_info *port, __u32 ifindex,
 				     const struct fwd_l2 *l2, const __u8 *smac)
 {
-	struct fwd_fdb_key k = { .bd = fc->bd };
 	struct fwd_learn_event ev = {};
-	struct fwd_fdb_entry *e;
+	struct fwd_fdb_entry e;
 
-	__builtin_memcpy(k.mac, smac, 6);
-	e = bpf_map_lookup_elem(&fwd_fdb, &k);
-	if (e) {
-		if (e->kind == FWD_FDB_LOCAL && e->ref == ifindex)
+	if (fwd_fdb_lookup(fwd_fdb_make_key(fc->bd_idx, smac), &e)) {
+		if (e.kind == FWD_FDB_LOCAL && e.ref == ifindex)
 			return 0;
-		if (e->kind == FWD_FDB_ES && port->es_id && e->ref == port->es_id)
+		if (e.kind == FWD_FDB_ES && port->es_id && e.ref == port->es_id)
 			return 0;
-		if (e->flags & FWD_FDB_STICKY) {
+		if (e.flags & FWD_FDB_STICKY) {
 			fc->reason = FWD_CTR_DROP_STICKY;
 			return -1;
 		}
-		ev.old_kind = e->kind;
-		ev.old_ref = e->ref;
+		ev.old_kind = e.kind;
+		ev.old_ref = e.ref;
 	}
 	if (!(port->flags & FWD_PORT_LEARN))
 		return 0;

@@ -14,6 +14,7 @@
 
 /* Map sizes. The FDB size is a default; the loader may override it. */
 #define FWD_MAX_PORTS 1024
+#define FWD_MAX_IFINDEX 65536 /* ports and redirect targets are indexed by ifindex */
 #define FWD_MAX_ES 4096
 #define FWD_MAX_NH 65536
 #define FWD_MAX_NHG 8192
@@ -21,7 +22,8 @@
 #define FWD_NHG_BUCKETS 128
 #define FWD_MAX_BD 16384
 #define FWD_MAX_VTEPS 4096
-#define FWD_FDB_DEFAULT (1 << 20)
+#define FWD_FDB_SLOTS_DEFAULT (1 << 21) /* twice the default capacity of 1M MACs */
+#define FWD_FDB_PROBES 32
 #define FWD_COUNTER_SLOTS 128
 
 /* Underlay and overlay constants. */
@@ -41,15 +43,26 @@ enum fwd_port_flag {
 	FWD_PORT_LEARN = 1 << 0, /* emit learn events for source MACs */
 };
 
-/* fwd_port: ifindex -> port. es_id is 0 when the port is on no ES. */
+/* A bridge domain as the fast path names it: its VNI, and the small index
+ * that FDB keys carry (1-16383; 0 = none). */
+struct fwd_bd_info {
+	__u32 vni;
+	__u16 idx;
+	__u16 flags;
+};
+
+/* fwd_port: ifindex -> port (an ARRAY indexed by ifindex). role 0 = not a
+ * port. untagged is the BD of untagged frames (idx 0: none). es_id is 0 when
+ * the port is on no ES. */
 struct fwd_port_info {
 	__u8 role;
 	__u8 flags;
 	__u16 _pad;
 	__u32 es_id;
+	struct fwd_bd_info untagged;
 };
 
-/* fwd_vlan_bd: (ifindex, outer VLAN, inner VLAN) -> BD. VLAN 0 = no tag. */
+/* fwd_vlan_bd: (ifindex, outer VLAN, inner VLAN) -> BD, for tagged frames. */
 struct fwd_vlan_key {
 	__u32 ifindex;
 	__u16 outer;
@@ -67,10 +80,7 @@ struct fwd_tags {
 	__u16 inner;
 };
 
-/* fwd_bd: BD (its VNI) -> flags. A VNI is ours only when it is here. */
-struct fwd_bd_info {
-	__u32 flags;
-};
+/* fwd_bd: VNI -> BD (struct fwd_bd_info). A VNI is ours only when it is here. */
 
 enum fwd_fdb_kind {
 	FWD_FDB_NONE = 0,
@@ -86,12 +96,32 @@ enum fwd_fdb_flag {
 	FWD_FDB_STATIC = 1 << 3, /* configured, not learned */
 };
 
-struct fwd_fdb_key {
-	__u32 bd;
-	__u8 mac[6];
-	__u16 _pad;
+/*
+ * fwd_fdb: an open-addressing hash table in a BPF_F_MMAPABLE ARRAY of
+ * 16-byte slots, written by user space with single atomic 8-byte stores.
+ *
+ *   key = bd_idx << 48 | MAC (48 bits, big endian); 0 = empty slot,
+ *         FWD_FDB_TOMB = deleted (skipped by lookups, reused after a grace
+ *         period);
+ *   val = ref << 32 | flags << 8 | kind.
+ *
+ * A key's probe sequence starts at fwd_fdb_index(key) and runs linearly for
+ * at most FWD_FDB_PROBES slots. One lookup is one or two cache lines: no
+ * bucket array to chase, no helper call (ARRAY lookups are inlined), which is
+ * what keeps 64k flows over 1M MACs fast.
+ *
+ * Writers store val before key when filling a slot, and only ever replace
+ * val of a live key, so a reader sees a whole entry: the old one or the new.
+ */
+#define FWD_FDB_TOMB 0xffffffffffffffffULL
+#define FWD_FDB_HASH_MUL 0x9e3779b97f4a7c15ULL
+
+struct fwd_fdb_slot {
+	__u64 key;
+	__u64 val;
 };
 
+/* The decoded value of an FDB slot. */
 struct fwd_fdb_entry {
 	__u8 kind;
 	__u8 flags;

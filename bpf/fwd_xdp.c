@@ -104,11 +104,11 @@ static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, con
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct fwd_vlan_key vk = { .ifindex = ifindex };
-	struct fwd_fdb_key k = {};
-	struct fwd_fdb_entry *e;
+	const struct fwd_bd_info *bd;
+	struct fwd_fdb_entry fe, *e = &fe;
 	struct ethhdr *eth = data;
 	struct fwd_l2 l2;
-	__u32 *bd, l3off, reason;
+	__u32 l3off, reason;
 
 	fwd_count(FWD_CTR_RX_ACCESS);
 	reason = fwd_parse_l2(data, end, &l2);
@@ -121,14 +121,19 @@ static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, con
 		return XDP_DROP;
 	}
 	l3off = 14 + 4 * (l2.ntags & 3);
-	vk.outer = l2.outer;
-	vk.inner = l2.inner;
-	bd = bpf_map_lookup_elem(&fwd_vlan_bd, &vk);
-	if (!bd) {
+	if (l2.ntags) {
+		vk.outer = l2.outer;
+		vk.inner = l2.inner;
+		bd = bpf_map_lookup_elem(&fwd_vlan_bd, &vk);
+	} else {
+		bd = &port->untagged;
+	}
+	if (!bd || !bd->idx) {
 		fc->reason = FWD_CTR_PASS_NO_BD;
 		return XDP_PASS;
 	}
-	fc->bd = *bd;
+	fc->bd = bd->vni;
+	fc->bd_idx = bd->idx;
 	if (fwd_is_mcast(eth->h_source)) {
 		fc->reason = FWD_CTR_DROP_SRC_MCAST;
 		return XDP_DROP;
@@ -139,10 +144,7 @@ static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, con
 		fc->reason = FWD_CTR_PASS_BUM;
 		return XDP_PASS;
 	}
-	k.bd = fc->bd;
-	__builtin_memcpy(k.mac, eth->h_dest, 6);
-	e = bpf_map_lookup_elem(&fwd_fdb, &k);
-	if (!e) {
+	if (!fwd_fdb_lookup(fwd_fdb_make_key(fc->bd_idx, eth->h_dest), &fe)) {
 		fc->reason = FWD_CTR_PASS_UNKNOWN_UCAST;
 		return XDP_PASS;
 	}
@@ -262,8 +264,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct fwd_vtep_key src = {};
-	struct fwd_fdb_key k = {};
-	struct fwd_fdb_entry *e;
+	struct fwd_fdb_entry fe, *e = &fe;
 	struct fwd_vxlan_hdr *vx;
 	struct ethhdr *ieth;
 	struct fwd_es_info *es;
@@ -293,6 +294,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 		return XDP_PASS;
 	}
 	fc->bd = vni;
+	fc->bd_idx = bd->idx;
 	moff = vxoff + sizeof(*vx);
 	ieth = data + moff;
 	if ((void *)(ieth + 1) > end) {
@@ -307,10 +309,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 		fc->reason = FWD_CTR_PASS_DECAP_BUM;
 		return XDP_PASS;
 	}
-	k.bd = vni;
-	__builtin_memcpy(k.mac, ieth->h_dest, 6);
-	e = bpf_map_lookup_elem(&fwd_fdb, &k);
-	if (!e) {
+	if (!fwd_fdb_lookup(fwd_fdb_make_key(fc->bd_idx, ieth->h_dest), &fe)) {
 		fc->reason = FWD_CTR_PASS_DECAP_UNKNOWN;
 		return XDP_PASS;
 	}
@@ -326,7 +325,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 		return XDP_DROP;
 	}
 	fc->es_id = e->ref;
-	es = bpf_map_lookup_elem(&fwd_es, &e->ref);
+	es = bpf_map_lookup_elem(&fwd_es, &fe.ref);
 	if (!es) {
 		fc->reason = FWD_CTR_DROP_NO_ES;
 		return XDP_DROP;
@@ -383,7 +382,7 @@ int fwd_xdp(struct xdp_md *ctx)
 	if (!cfg)
 		cfg = &fwd_default_config;
 	port = bpf_map_lookup_elem(&fwd_port, &ifindex);
-	if (!port) {
+	if (!port || !port->role) {
 		fwd_count(FWD_CTR_RX_OTHER);
 		fc.reason = FWD_CTR_PASS_NOT_PORT;
 		return fwd_finish(cfg, &fc, XDP_PASS);

@@ -8,8 +8,8 @@
 #include "fwd.h"
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FWD_MAX_PORTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FWD_MAX_IFINDEX);
 	__type(key, __u32);
 	__type(value, struct fwd_port_info);
 } fwd_port SEC(".maps");
@@ -18,7 +18,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FWD_MAX_PORTS * 64);
 	__type(key, struct fwd_vlan_key);
-	__type(value, __u32);
+	__type(value, struct fwd_bd_info);
 } fwd_vlan_bd SEC(".maps");
 
 struct {
@@ -35,12 +35,16 @@ struct {
 	__type(value, struct fwd_bd_info);
 } fwd_bd SEC(".maps");
 
+/* The loader sizes it (a power of two) and sets fwd_fdb_mask to match. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FWD_FDB_DEFAULT);
-	__type(key, struct fwd_fdb_key);
-	__type(value, struct fwd_fdb_entry);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, FWD_FDB_SLOTS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct fwd_fdb_slot);
 } fwd_fdb SEC(".maps");
+
+const volatile __u32 fwd_fdb_mask = FWD_FDB_SLOTS_DEFAULT - 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -108,8 +112,8 @@ struct {
 } fwd_es_peers SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-	__uint(max_entries, FWD_MAX_PORTS);
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, FWD_MAX_IFINDEX);
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);
 } fwd_tx SEC(".maps");

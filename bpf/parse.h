@@ -17,11 +17,13 @@
 #define FWD_ETH_P_8021AD 0x88A8
 #define FWD_HASH_SEED 0x5bd1e995u
 #define READ_ONCE_U32(p) (*(volatile __u32 *)(p))
+#define READ_ONCE_U64(p) (*(volatile __u64 *)(p))
 
 /* fwd_fc: what one frame did; counted and traced once, at the end. */
 struct fwd_fc {
 	__u32 reason;
-	__u32 bd;
+	__u32 bd;     /* the VNI */
+	__u16 bd_idx; /* its index in FDB keys */
 	__u32 egress;
 	__u32 nh;
 	__u32 nhg;

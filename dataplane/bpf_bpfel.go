@@ -24,7 +24,9 @@ type bpfBpfDevmapVal struct {
 
 type bpfFwdBdInfo struct {
 	_     structs.HostLayout
-	Flags uint32
+	Vni   uint32
+	Idx   uint16
+	Flags uint16
 }
 
 type bpfFwdCfg struct {
@@ -105,21 +107,6 @@ type bpfFwdEsPeerKey struct {
 	EsId uint32
 }
 
-type bpfFwdFdbEntry struct {
-	_     structs.HostLayout
-	Kind  uint8
-	Flags uint8
-	Pad   uint16
-	Ref   uint32
-}
-
-type bpfFwdFdbKey struct {
-	_   structs.HostLayout
-	Bd  uint32
-	Mac [6]uint8
-	Pad uint16
-}
-
 type bpfFwdFdbKind uint32
 
 const (
@@ -128,6 +115,12 @@ const (
 	bpfFwdFdbKindFWD_FDB_VTEP  bpfFwdFdbKind = 2
 	bpfFwdFdbKindFWD_FDB_ES    bpfFwdFdbKind = 3
 )
+
+type bpfFwdFdbSlot struct {
+	_   structs.HostLayout
+	Key uint64
+	Val uint64
+}
 
 type bpfFwdLearnBucket struct {
 	_           structs.HostLayout
@@ -182,11 +175,12 @@ type bpfFwdPortBdKey struct {
 }
 
 type bpfFwdPortInfo struct {
-	_     structs.HostLayout
-	Role  uint8
-	Flags uint8
-	Pad   uint16
-	EsId  uint32
+	_        structs.HostLayout
+	Role     uint8
+	Flags    uint8
+	Pad      uint16
+	EsId     uint32
+	Untagged bpfFwdBdInfo
 }
 
 type bpfFwdTags struct {
@@ -251,6 +245,7 @@ const (
 	bpfMapFwdVlanBd           = "fwd_vlan_bd"
 	bpfMapFwdVtep             = "fwd_vtep"
 	bpfProgFwdXdp             = "fwd_xdp"
+	bpfVarFwdFdbMask          = "fwd_fdb_mask"
 	bpfVarFwdUnusedLearnEvent = "fwd_unused_learn_event"
 )
 
@@ -328,6 +323,7 @@ type bpfMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type bpfVariableSpecs struct {
+	FwdFdbMask          *ebpf.VariableSpec `ebpf:"fwd_fdb_mask"`
 	FwdUnusedLearnEvent *ebpf.VariableSpec `ebpf:"fwd_unused_learn_event"`
 }
 
@@ -400,6 +396,7 @@ func (m *bpfMaps) Close() error {
 //
 // It can be passed to loadBpfObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bpfVariables struct {
+	FwdFdbMask          *ebpf.Variable `ebpf:"fwd_fdb_mask"`
 	FwdUnusedLearnEvent *ebpf.Variable `ebpf:"fwd_unused_learn_event"`
 }
 

@@ -38,8 +38,8 @@ type Options struct {
 }
 
 func (o *Options) validate() error {
-	if o.FDBMax > 1<<26 {
-		return fmt.Errorf("fdb size %d: more than %d entries: %w", o.FDBMax, 1<<26, ErrInvalid)
+	if o.FDBMax > 1<<24 {
+		return fmt.Errorf("fdb size %d: more than %d entries: %w", o.FDBMax, 1<<24, ErrInvalid)
 	}
 	return nil
 }
@@ -56,7 +56,14 @@ type Dataplane struct {
 	esDown   *words // one bit per ES
 	nhActive *words // group id -> slot
 
+	grace  *grace
 	groups *slotTable
+	fdb    *fdbTable
+
+	portMu sync.Mutex // read-modify-write of port entries
+	bdMu   sync.Mutex
+	bdIdx  map[uint32]uint16 // VNI -> FDB key index
+	bdFree []uint16
 
 	mu     sync.Mutex
 	links  map[int]link.Link
@@ -79,7 +86,11 @@ func Load(opts *Options) (*Dataplane, error) {
 	if fdbMax == 0 {
 		fdbMax = DefaultFDBMax
 	}
-	spec.Maps[bpfMapFwdFdb].MaxEntries = fdbMax
+	slots := fdbSlots(fdbMax)
+	spec.Maps[bpfMapFwdFdb].MaxEntries = slots
+	if err := spec.Variables[bpfVarFwdFdbMask].Set(slots - 1); err != nil {
+		return nil, fmt.Errorf("size fdb: %w", err)
+	}
 
 	collOpts := &ebpf.CollectionOptions{}
 	if opts.PinDir != "" {
@@ -113,7 +124,16 @@ func Load(opts *Options) (*Dataplane, error) {
 		d.Close()
 		return nil, err
 	}
-	d.groups = newSlotTable(d.objs.FwdNhgSlot, d.nhActive, d.log)
+	d.grace = newGrace(d.log)
+	d.groups = newSlotTable(d.objs.FwdNhgSlot, d.nhActive, d.grace)
+	if d.fdb, err = newFDBTable(d.objs.FwdFdb, d.grace); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.adoptBDs(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if err := d.initConfig(); err != nil {
 		d.Close()
 		return nil, err
@@ -145,6 +165,28 @@ func (d *Dataplane) initConfig() error {
 		return nil
 	}
 	return d.SetConfig(Config{VXLANPort: 4789, TTL: 64, LearnRate: 10000, LearnBurst: 1000})
+}
+
+// adoptBDs reads the BD indexes a pinned fwd_bd holds; the rest are free.
+func (d *Dataplane) adoptBDs() error {
+	d.bdIdx = make(map[uint32]uint16)
+	used := make(map[uint16]bool)
+	var vni uint32
+	var v bpfFwdBdInfo
+	it := d.objs.FwdBd.Iterate()
+	for it.Next(&vni, &v) {
+		d.bdIdx[vni] = v.Idx
+		used[v.Idx] = true
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("read bridge domains: %w", err)
+	}
+	for i := uint16(MaxBDs); i >= 1; i-- {
+		if !used[i] {
+			d.bdFree = append(d.bdFree, i)
+		}
+	}
+	return nil
 }
 
 // counterNames reads enum fwd_counter from the object's BTF: the C header is
@@ -191,6 +233,12 @@ func (d *Dataplane) Close() error {
 	}
 	if d.groups != nil {
 		d.groups.close()
+	}
+	if d.grace != nil {
+		d.grace.close()
+	}
+	if d.fdb != nil {
+		errs = append(errs, d.fdb.close())
 	}
 	for _, w := range []*words{d.nhDown, d.esDown, d.nhActive} {
 		if w != nil {

@@ -2,12 +2,10 @@ package dataplane
 
 import (
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 )
 
 // slotTable manages the immutable group versions in fwd_nhg_slot and the
@@ -15,38 +13,23 @@ import (
 //
 // A replacement writes the new version into a free slot (one ARRAY update,
 // a few microseconds), then flips the group's active word with one atomic
-// store. The old slot is retired; the grace goroutine waits one RCU grace
-// period (membarrier(MEMBARRIER_CMD_GLOBAL) runs synchronize_rcu, and every
-// XDP program runs inside an RCU read-side section) for a whole batch of
-// retired slots before they are reused, so no reader ever sees a slot
-// change under it.
+// store. The old slot is retired and returns to the free list only after a
+// grace period (see grace), so no reader ever sees a slot change under it.
 type slotTable struct {
 	slots  *ebpf.Map
 	active *words
-	log    *slog.Logger
+	grace  *grace
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	free    []uint32
-	retired []uint32
+	retired int // slots waiting for a grace period
 	gen     uint32
-	graces  uint64
 	closed  bool
-	kick    chan struct{}
-	done    chan struct{}
-	graceFn func() error
 }
 
-func newSlotTable(slots *ebpf.Map, active *words, log *slog.Logger) *slotTable {
-	t := &slotTable{
-		slots:   slots,
-		active:  active,
-		log:     log,
-		kick:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
-		graceFn: membarrierGlobal,
-		gen:     uint32(time.Now().UnixNano()),
-	}
+func newSlotTable(slots *ebpf.Map, active *words, g *grace) *slotTable {
+	t := &slotTable{slots: slots, active: active, grace: g, gen: uint32(time.Now().UnixNano())}
 	t.cond = sync.NewCond(&t.mu)
 	// Adopt what a previous instance left in pinned maps: slots that are
 	// active stay taken; every other slot is free (slot 0 means "none").
@@ -61,59 +44,18 @@ func newSlotTable(slots *ebpf.Map, active *words, log *slog.Logger) *slotTable {
 			t.free = append(t.free, s)
 		}
 	}
-	go t.graceLoop()
 	return t
-}
-
-// membarrierGlobal waits for an RCU grace period.
-func membarrierGlobal() error {
-	const cmdGlobal = 1 // MEMBARRIER_CMD_GLOBAL
-	_, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, cmdGlobal, 0, 0)
-	if errno != 0 {
-		return fmt.Errorf("membarrier(GLOBAL): %w", errno)
-	}
-	return nil
-}
-
-func (t *slotTable) graceLoop() {
-	defer close(t.done)
-	for range t.kick {
-		t.mu.Lock()
-		batch := t.retired
-		t.retired = nil
-		t.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
-		if err := t.graceFn(); err != nil {
-			// Without a grace period a slot can never be proven unused:
-			// keep it out of circulation rather than risk a torn read.
-			t.log.Error("group slots not recycled", "slots", len(batch), "err", err)
-			continue
-		}
-		t.mu.Lock()
-		t.free = append(t.free, batch...)
-		t.graces++
-		t.cond.Broadcast()
-		t.mu.Unlock()
-	}
 }
 
 func (t *slotTable) close() {
 	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return
-	}
 	t.closed = true
-	close(t.kick)
 	t.cond.Broadcast()
 	t.mu.Unlock()
-	<-t.done
 }
 
-// alloc takes a free slot, waiting for the grace goroutine when all slots
-// are retired.
+// alloc takes a free slot, waiting for a grace period when every slot not
+// in use is retired.
 func (t *slotTable) alloc() (uint32, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -121,10 +63,9 @@ func (t *slotTable) alloc() (uint32, error) {
 		if t.closed {
 			return 0, ErrClosed
 		}
-		if len(t.retired) == 0 {
+		if t.retired == 0 {
 			return 0, fmt.Errorf("all %d group slots in use: %w", MaxSlots-1, ErrInvalid)
 		}
-		t.kickLocked()
 		t.cond.Wait()
 	}
 	s := t.free[len(t.free)-1]
@@ -132,21 +73,17 @@ func (t *slotTable) alloc() (uint32, error) {
 	return s, nil
 }
 
-func (t *slotTable) kickLocked() {
-	if t.closed {
-		return
-	}
-	select {
-	case t.kick <- struct{}{}:
-	default:
-	}
-}
-
 func (t *slotTable) retire(s uint32) {
 	t.mu.Lock()
-	t.retired = append(t.retired, s)
-	t.kickLocked()
+	t.retired++
 	t.mu.Unlock()
+	t.grace.after(func() {
+		t.mu.Lock()
+		t.retired--
+		t.free = append(t.free, s)
+		t.cond.Broadcast()
+		t.mu.Unlock()
+	})
 }
 
 func (t *slotTable) replace(id uint32, buckets []Bucket) (uint32, error) {
@@ -203,7 +140,7 @@ type GroupStats struct {
 func (t *slotTable) stats() GroupStats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return GroupStats{FreeSlots: len(t.free), RetiredSlots: len(t.retired), GracePeriods: t.graces}
+	return GroupStats{FreeSlots: len(t.free), RetiredSlots: t.retired, GracePeriods: t.grace.count()}
 }
 
 func validateGroup(id uint32, buckets []Bucket) error {

@@ -15,33 +15,63 @@ func notFound(err error) error {
 	return err
 }
 
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+func validIfindex(ifindex uint32) error {
+	if ifindex == 0 || ifindex >= MaxIfindex {
+		return fmt.Errorf("ifindex %d: the fast path indexes ports by ifindex, 1-%d: %w", ifindex, MaxIfindex-1, ErrInvalid)
+	}
+	return nil
+}
+
+func (d *Dataplane) port(ifindex uint32) (bpfFwdPortInfo, error) {
+	var v bpfFwdPortInfo
+	if err := d.objs.FwdPort.Lookup(ifindex, &v); err != nil {
+		return v, fmt.Errorf("read port %d: %w", ifindex, err)
+	}
+	return v, nil
+}
+
 // SetPort makes ifindex a port of the fast path and a redirect target. The
 // kernel resolves ifindex in the calling thread's network namespace: call it
-// from the namespace the port lives in.
+// from the namespace the port lives in. The port's VLAN mappings stay.
 func (d *Dataplane) SetPort(ifindex uint32, p Port) error {
+	if err := validIfindex(ifindex); err != nil {
+		return err
+	}
 	if p.Role != RoleAccess && p.Role != RoleUplink {
 		return fmt.Errorf("port %d: role %s: %w", ifindex, p.Role, ErrInvalid)
 	}
 	if p.ES >= MaxES {
 		return fmt.Errorf("port %d: ES id %d out of range: %w", ifindex, p.ES, ErrInvalid)
 	}
-	v := bpfFwdPortInfo{Role: uint8(p.Role), EsId: p.ES}
+	d.portMu.Lock()
+	defer d.portMu.Unlock()
+	v, err := d.port(ifindex)
+	if err != nil {
+		return err
+	}
+	if err := d.objs.FwdTx.Update(ifindex, &bpfBpfDevmapVal{Ifindex: ifindex}, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("set tx port %d: %w", ifindex, err)
+	}
+	v.Role, v.EsId, v.Flags = uint8(p.Role), p.ES, 0
 	if p.Learn {
 		v.Flags |= 1
 	}
 	if err := d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("set port %d: %w", ifindex, err)
 	}
-	tx := bpfBpfDevmapVal{Ifindex: ifindex}
-	if err := d.objs.FwdTx.Update(ifindex, &tx, ebpf.UpdateAny); err != nil {
-		return fmt.Errorf("set tx port %d: %w", ifindex, err)
-	}
 	return nil
 }
 
 // DeletePort removes ifindex from the fast path; its frames go to the kernel.
 func (d *Dataplane) DeletePort(ifindex uint32) error {
-	err1 := notFound(d.objs.FwdPort.Delete(ifindex))
+	if err := validIfindex(ifindex); err != nil {
+		return err
+	}
+	d.portMu.Lock()
+	defer d.portMu.Unlock()
+	err1 := d.objs.FwdPort.Update(ifindex, &bpfFwdPortInfo{}, ebpf.UpdateAny)
 	err2 := notFound(d.objs.FwdTx.Delete(ifindex))
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("delete port %d: %w", ifindex, err)
@@ -51,9 +81,15 @@ func (d *Dataplane) DeletePort(ifindex uint32) error {
 
 // Port returns the port entry of ifindex.
 func (d *Dataplane) Port(ifindex uint32) (Port, error) {
-	var v bpfFwdPortInfo
-	if err := d.objs.FwdPort.Lookup(ifindex, &v); err != nil {
-		return Port{}, fmt.Errorf("port %d: %w", ifindex, notFound(err))
+	if err := validIfindex(ifindex); err != nil {
+		return Port{}, err
+	}
+	v, err := d.port(ifindex)
+	if err != nil {
+		return Port{}, err
+	}
+	if v.Role == 0 {
+		return Port{}, fmt.Errorf("port %d: %w", ifindex, ErrNotFound)
 	}
 	return Port{Role: PortRole(v.Role), Learn: v.Flags&1 != 0, ES: v.EsId}, nil
 }
@@ -72,15 +108,34 @@ func validBD(bd uint32) error {
 	return nil
 }
 
-// SetVLAN maps frames arriving on ifindex with tags to bridge domain bd, and
-// frames leaving ifindex in bd get the same tags.
+// SetVLAN maps frames arriving on ifindex with tags to bridge domain bd
+// (Tags{} means untagged), and frames leaving ifindex in bd get the same
+// tags. bd must be declared with SetBD first.
 func (d *Dataplane) SetVLAN(ifindex uint32, tags Tags, bd uint32) error {
-	if err := errors.Join(validTags(tags), validBD(bd)); err != nil {
+	if err := errors.Join(validIfindex(ifindex), validTags(tags), validBD(bd)); err != nil {
 		return fmt.Errorf("port %d: %w", ifindex, err)
 	}
-	k := bpfFwdVlanKey{Ifindex: ifindex, Outer: tags.Outer, Inner: tags.Inner}
-	if err := d.objs.FwdVlanBd.Update(&k, bd, ebpf.UpdateAny); err != nil {
-		return fmt.Errorf("map port %d VLAN %d.%d to BD %d: %w", ifindex, tags.Outer, tags.Inner, bd, err)
+	idx, err := d.bdIndex(bd)
+	if err != nil {
+		return fmt.Errorf("port %d: %w", ifindex, err)
+	}
+	ref := bpfFwdBdInfo{Vni: bd, Idx: idx}
+	if tags.Outer == 0 {
+		d.portMu.Lock()
+		v, err := d.port(ifindex)
+		if err == nil {
+			v.Untagged = ref
+			err = d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny)
+		}
+		d.portMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("map untagged frames of port %d to BD %d: %w", ifindex, bd, err)
+		}
+	} else {
+		k := bpfFwdVlanKey{Ifindex: ifindex, Outer: tags.Outer, Inner: tags.Inner}
+		if err := d.objs.FwdVlanBd.Update(&k, &ref, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("map port %d VLAN %d.%d to BD %d: %w", ifindex, tags.Outer, tags.Inner, bd, err)
+		}
 	}
 	pk := bpfFwdPortBdKey{Ifindex: ifindex, Bd: bd}
 	pv := bpfFwdTags{Outer: tags.Outer, Inner: tags.Inner}
@@ -92,35 +147,75 @@ func (d *Dataplane) SetVLAN(ifindex uint32, tags Tags, bd uint32) error {
 
 // DeleteVLAN removes the mapping of tags on ifindex to bd.
 func (d *Dataplane) DeleteVLAN(ifindex uint32, tags Tags, bd uint32) error {
-	k := bpfFwdVlanKey{Ifindex: ifindex, Outer: tags.Outer, Inner: tags.Inner}
+	if err := validIfindex(ifindex); err != nil {
+		return err
+	}
+	var err1 error
+	if tags.Outer == 0 {
+		d.portMu.Lock()
+		v, err := d.port(ifindex)
+		if err == nil {
+			v.Untagged = bpfFwdBdInfo{}
+			err = d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny)
+		}
+		d.portMu.Unlock()
+		err1 = err
+	} else {
+		k := bpfFwdVlanKey{Ifindex: ifindex, Outer: tags.Outer, Inner: tags.Inner}
+		err1 = notFound(d.objs.FwdVlanBd.Delete(&k))
+	}
 	pk := bpfFwdPortBdKey{Ifindex: ifindex, Bd: bd}
-	if err := errors.Join(notFound(d.objs.FwdVlanBd.Delete(&k)), notFound(d.objs.FwdPortBd.Delete(&pk))); err != nil {
+	if err := errors.Join(err1, notFound(d.objs.FwdPortBd.Delete(&pk))); err != nil {
 		return fmt.Errorf("delete port %d VLAN %d.%d: %w", ifindex, tags.Outer, tags.Inner, err)
 	}
 	return nil
 }
 
 // SetBD declares bridge domain bd (its VNI): VXLAN frames with this VNI are
-// decapsulated.
+// decapsulated, and FDB entries and VLANs may use it.
 func (d *Dataplane) SetBD(bd uint32) error {
 	if err := validBD(bd); err != nil {
 		return err
 	}
-	if err := d.objs.FwdBd.Update(bd, &bpfFwdBdInfo{}, ebpf.UpdateAny); err != nil {
+	d.bdMu.Lock()
+	defer d.bdMu.Unlock()
+	if _, ok := d.bdIdx[bd]; ok {
+		return nil
+	}
+	if len(d.bdFree) == 0 {
+		return fmt.Errorf("set BD %d: all %d bridge domains in use: %w", bd, MaxBDs, ErrInvalid)
+	}
+	idx := d.bdFree[len(d.bdFree)-1]
+	if err := d.objs.FwdBd.Update(bd, &bpfFwdBdInfo{Vni: bd, Idx: idx}, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("set BD %d: %w", bd, err)
 	}
+	d.bdFree = d.bdFree[:len(d.bdFree)-1]
+	d.bdIdx[bd] = idx
 	return nil
 }
 
-// DeleteBD removes bridge domain bd.
+// DeleteBD removes bridge domain bd and every FDB entry in it. Remove its
+// VLAN mappings first.
 func (d *Dataplane) DeleteBD(bd uint32) error {
+	d.bdMu.Lock()
+	defer d.bdMu.Unlock()
+	idx, ok := d.bdIdx[bd]
+	if !ok {
+		return fmt.Errorf("delete BD %d: %w", bd, ErrNotFound)
+	}
 	if err := notFound(d.objs.FwdBd.Delete(bd)); err != nil {
 		return fmt.Errorf("delete BD %d: %w", bd, err)
 	}
+	delete(d.bdIdx, bd)
+	d.fdb.purgeBD(idx)
+	// The index is reused only when no reader can still hold it.
+	d.grace.after(func() {
+		d.bdMu.Lock()
+		d.bdFree = append(d.bdFree, idx)
+		d.bdMu.Unlock()
+	})
 	return nil
 }
-
-func fdbKey(k FDBKey) bpfFwdFdbKey { return bpfFwdFdbKey{Bd: k.BD, Mac: k.MAC} }
 
 func validFDB(k FDBKey, e FDBEntry) error {
 	if e.Kind < FDBLocal || e.Kind > FDBES {
@@ -131,115 +226,10 @@ func validFDB(k FDBKey, e FDBEntry) error {
 		return fmt.Errorf("fdb %d/%x: nexthop %d out of range: %w", k.BD, k.MAC, e.Ref, ErrInvalid)
 	case e.Kind == FDBES && (e.Ref == 0 || e.Ref >= MaxES):
 		return fmt.Errorf("fdb %d/%x: ES %d out of range: %w", k.BD, k.MAC, e.Ref, ErrInvalid)
-	case e.Kind == FDBLocal && e.Ref == 0:
-		return fmt.Errorf("fdb %d/%x: local entry without an ifindex: %w", k.BD, k.MAC, ErrInvalid)
+	case e.Kind == FDBLocal && (e.Ref == 0 || e.Ref >= MaxIfindex):
+		return fmt.Errorf("fdb %d/%x: local entry on ifindex %d (want 1-%d): %w", k.BD, k.MAC, e.Ref, MaxIfindex-1, ErrInvalid)
 	}
 	return nil
-}
-
-// SetFDB installs one FDB entry.
-func (d *Dataplane) SetFDB(k FDBKey, e FDBEntry) error {
-	if err := validFDB(k, e); err != nil {
-		return err
-	}
-	v := bpfFwdFdbEntry{Kind: uint8(e.Kind), Flags: e.Flags, Ref: e.Ref}
-	kk := fdbKey(k)
-	if err := d.objs.FwdFdb.Update(&kk, &v, ebpf.UpdateAny); err != nil {
-		return fmt.Errorf("set fdb %d/%x: %w", k.BD, k.MAC, err)
-	}
-	return nil
-}
-
-// FDB returns the entry for k.
-func (d *Dataplane) FDB(k FDBKey) (FDBEntry, error) {
-	var v bpfFwdFdbEntry
-	kk := fdbKey(k)
-	if err := d.objs.FwdFdb.Lookup(&kk, &v); err != nil {
-		return FDBEntry{}, fmt.Errorf("fdb %d/%x: %w", k.BD, k.MAC, notFound(err))
-	}
-	return FDBEntry{Kind: FDBKind(v.Kind), Flags: v.Flags, Ref: v.Ref}, nil
-}
-
-// DeleteFDB removes the entry for k.
-func (d *Dataplane) DeleteFDB(k FDBKey) error {
-	kk := fdbKey(k)
-	if err := notFound(d.objs.FwdFdb.Delete(&kk)); err != nil {
-		return fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, err)
-	}
-	return nil
-}
-
-// fdbBatch is how many entries one batch syscall carries.
-const fdbBatch = 4096
-
-// SetFDBBatch installs many entries with batch updates. On error, the
-// entries before the returned count are installed.
-func (d *Dataplane) SetFDBBatch(keys []FDBKey, entries []FDBEntry) (int, error) {
-	if len(keys) != len(entries) {
-		return 0, fmt.Errorf("fdb batch: %d keys, %d entries: %w", len(keys), len(entries), ErrInvalid)
-	}
-	for i := range keys {
-		if err := validFDB(keys[i], entries[i]); err != nil {
-			return 0, fmt.Errorf("fdb batch entry %d: %w", i, err)
-		}
-	}
-	n := min(fdbBatch, len(keys))
-	kb := make([]bpfFwdFdbKey, n)
-	vb := make([]bpfFwdFdbEntry, n)
-	done := 0
-	for done < len(keys) {
-		c := min(n, len(keys)-done)
-		for i := 0; i < c; i++ {
-			k, e := keys[done+i], entries[done+i]
-			kb[i] = fdbKey(k)
-			vb[i] = bpfFwdFdbEntry{Kind: uint8(e.Kind), Flags: e.Flags, Ref: e.Ref}
-		}
-		got, err := d.objs.FwdFdb.BatchUpdate(kb[:c], vb[:c], nil)
-		done += got
-		if err != nil {
-			return done, fmt.Errorf("fdb batch update at entry %d: %w", done, err)
-		}
-	}
-	return done, nil
-}
-
-// DeleteFDBBatch removes many entries; missing ones are skipped.
-func (d *Dataplane) DeleteFDBBatch(keys []FDBKey) (int, error) {
-	deleted := 0
-	kb := make([]bpfFwdFdbKey, 0, min(fdbBatch, len(keys)))
-	for start := 0; start < len(keys); start += fdbBatch {
-		kb = kb[:0]
-		for _, k := range keys[start:min(start+fdbBatch, len(keys))] {
-			kb = append(kb, fdbKey(k))
-		}
-		got, err := d.objs.FwdFdb.BatchDelete(kb, nil)
-		deleted += got
-		if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return deleted, fmt.Errorf("fdb batch delete: %w", err)
-		}
-		if err != nil {
-			// A missing key stops the kernel's batch: finish one by one.
-			for _, k := range kb[got:] {
-				if d.objs.FwdFdb.Delete(&k) == nil {
-					deleted++
-				}
-			}
-		}
-	}
-	return deleted, nil
-}
-
-// FDBEntries calls fn for every FDB entry until it returns false.
-func (d *Dataplane) FDBEntries(fn func(FDBKey, FDBEntry) bool) error {
-	var k bpfFwdFdbKey
-	var v bpfFwdFdbEntry
-	it := d.objs.FwdFdb.Iterate()
-	for it.Next(&k, &v) {
-		if !fn(FDBKey{BD: k.Bd, MAC: k.Mac}, FDBEntry{Kind: FDBKind(v.Kind), Flags: v.Flags, Ref: v.Ref}) {
-			return nil
-		}
-	}
-	return it.Err()
 }
 
 // SetES installs Ethernet Segment id.

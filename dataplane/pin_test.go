@@ -30,6 +30,9 @@ func TestPinAdopt(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := FDBKey{BD: 100, MAC: mac(1)}
+	if err := d1.SetBD(100); err != nil {
+		t.Fatal(err)
+	}
 	if err := d1.SetFDB(k, FDBEntry{Kind: FDBVTEP, Ref: 7}); err != nil {
 		t.Fatal(err)
 	}

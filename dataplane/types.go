@@ -9,12 +9,13 @@ import (
 // Sizes of the fast path's tables, as compiled into bpf/fwd.h.
 const (
 	MaxPorts      = 1024
+	MaxIfindex    = 65536
 	MaxES         = 4096
 	MaxNextHops   = 65536
 	MaxGroups     = 8192
 	MaxSlots      = 2 * MaxGroups
 	GroupBuckets  = 128
-	DefaultFDBMax = 1 << 20
+	DefaultFDBMax = 1 << 20 // MACs; the table has twice as many slots
 	counterSlots  = 128
 )
 

@@ -1,0 +1,345 @@
+package dataplane
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// FDB layout constants, mirroring bpf/fwd.h.
+const (
+	fdbProbes  = 32
+	fdbTomb    = ^uint64(0)
+	fdbHashMul = 0x9e3779b97f4a7c15
+	fdbSlot    = 16
+	// MaxBDs is how many bridge domains the FDB keys can tell apart.
+	MaxBDs = 16383
+)
+
+// fdbSlots returns the slot count for a capacity of max MACs: a power of
+// two with the table at most half full, so that probe chains stay short.
+func fdbSlots(max uint32) uint32 {
+	n := uint32(1024)
+	for n < 2*max {
+		n <<= 1
+	}
+	return n
+}
+
+// fdbTable is the fast path's FDB: an open-addressing hash table in a
+// BPF_F_MMAPABLE array mapped into this process (see struct fwd_fdb_slot in
+// bpf/fwd.h). Every write is a single atomic 8-byte store and needs no
+// syscall. Deleted slots become tombstones, reusable after a grace period.
+type fdbTable struct {
+	mem  []byte
+	mask uint32
+	g    *grace
+
+	mu       sync.Mutex
+	count    int
+	reusable map[uint32]struct{}
+}
+
+func newFDBTable(m *ebpf.Map, g *grace) (*fdbTable, error) {
+	n := m.MaxEntries()
+	if n&(n-1) != 0 || m.ValueSize() != fdbSlot {
+		return nil, fmt.Errorf("fdb map: %d slots of %d bytes, want a power of two of %d", n, m.ValueSize(), fdbSlot)
+	}
+	mem, err := unix.Mmap(m.FD(), 0, int(n)*fdbSlot, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap fdb: %w", err)
+	}
+	t := &fdbTable{mem: mem, mask: n - 1, g: g, reusable: make(map[uint32]struct{})}
+	// Adopt a pinned table: count what is live, recycle what was deleted.
+	var tombs []uint32
+	for i := uint32(0); i < n; i++ {
+		switch k := t.key(i).Load(); k {
+		case 0:
+		case fdbTomb:
+			tombs = append(tombs, i)
+		default:
+			t.count++
+		}
+	}
+	if len(tombs) > 0 {
+		t.recycle(tombs)
+	}
+	return t, nil
+}
+
+func (t *fdbTable) key(i uint32) *atomic.Uint64 {
+	return (*atomic.Uint64)(unsafe.Pointer(&t.mem[uintptr(i)*fdbSlot]))
+}
+
+func (t *fdbTable) val(i uint32) *atomic.Uint64 {
+	return (*atomic.Uint64)(unsafe.Pointer(&t.mem[uintptr(i)*fdbSlot+8]))
+}
+
+func (t *fdbTable) close() error {
+	if t.mem == nil {
+		return nil
+	}
+	err := unix.Munmap(t.mem)
+	t.mem = nil
+	return err
+}
+
+func fdbIndex(key uint64) uint32 { return uint32((key * fdbHashMul) >> 32) }
+
+func fdbMakeKey(idx uint16, mac [6]byte) uint64 {
+	return uint64(idx)<<48 | uint64(mac[0])<<40 | uint64(mac[1])<<32 | uint64(mac[2])<<24 |
+		uint64(mac[3])<<16 | uint64(mac[4])<<8 | uint64(mac[5])
+}
+
+func fdbMakeVal(e FDBEntry) uint64 {
+	return uint64(e.Ref)<<32 | uint64(e.Flags)<<8 | uint64(e.Kind)
+}
+
+func fdbEntry(v uint64) FDBEntry {
+	return FDBEntry{Kind: FDBKind(v), Flags: uint8(v >> 8), Ref: uint32(v >> 32)}
+}
+
+// errFDBFull reports a probe chain with no room.
+var errFDBFull = fmt.Errorf("fdb: no free slot within %d probes (raise the FDB size): %w", fdbProbes, ErrInvalid)
+
+// set inserts or replaces key. Call with t.mu held.
+func (t *fdbTable) set(key, val uint64) error {
+	h := fdbIndex(key)
+	free := int64(-1)
+	for i := uint32(0); i < fdbProbes; i++ {
+		idx := (h + i) & t.mask
+		k := t.key(idx).Load()
+		if k == key {
+			t.val(idx).Store(val) // one store: readers see old or new
+			return nil
+		}
+		if k == 0 {
+			if free < 0 {
+				free = int64(idx)
+			}
+			break
+		}
+		if k == fdbTomb && free < 0 {
+			if _, ok := t.reusable[idx]; ok {
+				free = int64(idx)
+			}
+		}
+	}
+	if free < 0 {
+		return errFDBFull
+	}
+	idx := uint32(free)
+	delete(t.reusable, idx)
+	t.val(idx).Store(val) // value first, then the key that publishes it
+	t.key(idx).Store(key)
+	t.count++
+	return nil
+}
+
+// lookup finds key. Call with t.mu held (or accept a racy read).
+func (t *fdbTable) lookup(key uint64) (uint64, bool) {
+	h := fdbIndex(key)
+	for i := uint32(0); i < fdbProbes; i++ {
+		idx := (h + i) & t.mask
+		switch k := t.key(idx).Load(); k {
+		case key:
+			return t.val(idx).Load(), true
+		case 0:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// del tombstones key. Call with t.mu held.
+func (t *fdbTable) del(key uint64) bool {
+	h := fdbIndex(key)
+	for i := uint32(0); i < fdbProbes; i++ {
+		idx := (h + i) & t.mask
+		switch k := t.key(idx).Load(); k {
+		case key:
+			t.key(idx).Store(fdbTomb)
+			t.count--
+			t.recycle([]uint32{idx})
+			return true
+		case 0:
+			return false
+		}
+	}
+	return false
+}
+
+// recycle makes tombstoned slots reusable once no reader can hold them.
+func (t *fdbTable) recycle(idx []uint32) {
+	t.g.after(func() {
+		t.mu.Lock()
+		for _, i := range idx {
+			if t.key(i).Load() == fdbTomb {
+				t.reusable[i] = struct{}{}
+			}
+		}
+		t.mu.Unlock()
+	})
+}
+
+// bdIndex returns the FDB index of BD vni.
+func (d *Dataplane) bdIndex(vni uint32) (uint16, error) {
+	d.bdMu.Lock()
+	defer d.bdMu.Unlock()
+	idx, ok := d.bdIdx[vni]
+	if !ok {
+		return 0, fmt.Errorf("bridge domain %d is not declared (SetBD first): %w", vni, ErrInvalid)
+	}
+	return idx, nil
+}
+
+// SetFDB installs one FDB entry: one atomic store into the mapped table, no
+// syscall.
+func (d *Dataplane) SetFDB(k FDBKey, e FDBEntry) error {
+	if err := validFDB(k, e); err != nil {
+		return err
+	}
+	idx, err := d.bdIndex(k.BD)
+	if err != nil {
+		return err
+	}
+	d.fdb.mu.Lock()
+	defer d.fdb.mu.Unlock()
+	if err := d.fdb.set(fdbMakeKey(idx, k.MAC), fdbMakeVal(e)); err != nil {
+		return fmt.Errorf("set fdb %d/%x: %w", k.BD, k.MAC, err)
+	}
+	return nil
+}
+
+// FDB returns the entry for k.
+func (d *Dataplane) FDB(k FDBKey) (FDBEntry, error) {
+	idx, err := d.bdIndex(k.BD)
+	if err != nil {
+		return FDBEntry{}, err
+	}
+	d.fdb.mu.Lock()
+	v, ok := d.fdb.lookup(fdbMakeKey(idx, k.MAC))
+	d.fdb.mu.Unlock()
+	if !ok {
+		return FDBEntry{}, fmt.Errorf("fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
+	}
+	return fdbEntry(v), nil
+}
+
+// DeleteFDB removes the entry for k.
+func (d *Dataplane) DeleteFDB(k FDBKey) error {
+	idx, err := d.bdIndex(k.BD)
+	if err != nil {
+		return err
+	}
+	d.fdb.mu.Lock()
+	ok := d.fdb.del(fdbMakeKey(idx, k.MAC))
+	d.fdb.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
+	}
+	return nil
+}
+
+// SetFDBBatch installs many entries. Every entry is checked first; on a
+// later error (the table is full) the entries before the returned count are
+// installed.
+func (d *Dataplane) SetFDBBatch(keys []FDBKey, entries []FDBEntry) (int, error) {
+	if len(keys) != len(entries) {
+		return 0, fmt.Errorf("fdb batch: %d keys, %d entries: %w", len(keys), len(entries), ErrInvalid)
+	}
+	idx := make(map[uint32]uint16)
+	for i := range keys {
+		if err := validFDB(keys[i], entries[i]); err != nil {
+			return 0, fmt.Errorf("fdb batch entry %d: %w", i, err)
+		}
+		if _, ok := idx[keys[i].BD]; !ok {
+			bi, err := d.bdIndex(keys[i].BD)
+			if err != nil {
+				return 0, fmt.Errorf("fdb batch entry %d: %w", i, err)
+			}
+			idx[keys[i].BD] = bi
+		}
+	}
+	d.fdb.mu.Lock()
+	defer d.fdb.mu.Unlock()
+	for i, k := range keys {
+		if err := d.fdb.set(fdbMakeKey(idx[k.BD], k.MAC), fdbMakeVal(entries[i])); err != nil {
+			return i, fmt.Errorf("fdb batch entry %d (%d/%x): %w", i, k.BD, k.MAC, err)
+		}
+	}
+	return len(keys), nil
+}
+
+// DeleteFDBBatch removes many entries; missing ones are skipped. It returns
+// how many were deleted.
+func (d *Dataplane) DeleteFDBBatch(keys []FDBKey) (int, error) {
+	n := 0
+	for _, k := range keys {
+		err := d.DeleteFDB(k)
+		switch {
+		case err == nil:
+			n++
+		case !isNotFound(err):
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// FDBCount returns the number of FDB entries.
+func (d *Dataplane) FDBCount() int {
+	d.fdb.mu.Lock()
+	defer d.fdb.mu.Unlock()
+	return d.fdb.count
+}
+
+// FDBEntries calls fn for every FDB entry until it returns false. It scans
+// the whole table (the FDB's slot count), holding no lock across fn.
+func (d *Dataplane) FDBEntries(fn func(FDBKey, FDBEntry) bool) error {
+	d.bdMu.Lock()
+	vni := make(map[uint16]uint32, len(d.bdIdx))
+	for v, i := range d.bdIdx {
+		vni[i] = v
+	}
+	d.bdMu.Unlock()
+	for i := uint32(0); i <= d.fdb.mask; i++ {
+		k := d.fdb.key(i).Load()
+		if k == 0 || k == fdbTomb {
+			continue
+		}
+		v := d.fdb.val(i).Load()
+		var key FDBKey
+		key.BD = vni[uint16(k>>48)]
+		for j := 0; j < 6; j++ {
+			key.MAC[j] = byte(k >> (40 - 8*j))
+		}
+		if !fn(key, fdbEntry(v)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// purgeBD tombstones every entry of BD index idx.
+func (t *fdbTable) purgeBD(idx uint16) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var gone []uint32
+	for i := uint32(0); i <= t.mask; i++ {
+		k := t.key(i).Load()
+		if k != 0 && k != fdbTomb && uint16(k>>48) == idx {
+			t.key(i).Store(fdbTomb)
+			t.count--
+			gone = append(gone, i)
+		}
+	}
+	if len(gone) > 0 {
+		t.recycle(gone)
+	}
+	return len(gone)
+}
