@@ -1,0 +1,807 @@
+package control
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/fwdplane/fwd/dataplane"
+	"github.com/fwdplane/fwd/evpn"
+	"github.com/fwdplane/fwd/nhg"
+	"github.com/fwdplane/fwd/vxlan"
+)
+
+// macKey names a MAC in a bridge domain.
+type macKey struct {
+	vni uint32
+	mac evpn.MAC
+}
+
+// vtep is a remote VTEP some route points at.
+type vtep struct {
+	addr  netip.Addr
+	nh    uint32
+	refs  int
+	ul    vxlan.Underlay
+	ready bool // its nexthop entry is written
+}
+
+// esPeer is what one remote PE advertised for an ES.
+type esPeer struct {
+	eadES  bool
+	evis   int
+	df     *evpn.Candidate // from its type-4 route
+	hasES4 bool
+}
+
+// es is an Ethernet Segment: local (configured) or remote (seen in routes).
+type es struct {
+	esi    evpn.ESI
+	id     uint32
+	local  *LocalES
+	paths  map[evpn.RouteKey]struct{} // type-1 and type-4 paths with this ESI
+	macs   map[macKey]struct{}        // MACs whose routes carry this ESI
+	group  uint32                     // remote ES: its L2 group of active PEs
+	backup uint32                     // local ES: its group of ES peers
+	peers  map[netip.Addr]bool        // es_peers entries written
+
+	portUp     bool
+	upSince    time.Time
+	df         bool
+	dfCheckAt  time.Time
+	written    dataplane.ES
+	hasWritten bool
+}
+
+// mac is the state of one MAC in one BD.
+type mac struct {
+	paths     map[evpn.RouteKey]struct{}
+	local     *localMAC
+	installed *dataplane.FDBEntry
+}
+
+// localMAC is a MAC learned on a local port.
+type localMAC struct {
+	ifindex uint32
+	es      *es
+	seq     uint32
+}
+
+// Stats count what the loop did.
+type Stats struct {
+	PathsAdded, PathsWithdrawn, Duplicates, UnknownWithdraws, Ignored uint64
+	FDBWrites, GroupWrites, ESWrites, NextHopWrites, DownBitFlips     uint64
+	WriteErrors                                                       uint64
+}
+
+// core is the loop's state. It is not safe for concurrent use: only the
+// loop goroutine (or a test) touches it.
+type core struct {
+	cfg  Config
+	dp   Dataplane
+	ul   Underlay
+	sink RouteSink
+	log  *slog.Logger
+	now  func() time.Time
+	// timer asks for a flush at t (the DF delay); the loop implements it.
+	timer func(t time.Time)
+
+	bds     map[uint32]bool
+	rib     map[evpn.RouteKey]evpn.Path
+	vteps   map[netip.Addr]*vtep
+	nhIDs   *nhg.IDAllocator
+	groups  *nhg.Table
+	esIDs   idPool
+	ess     map[evpn.ESI]*es
+	byPort  map[uint32]*es
+	macs    map[macKey]*mac
+	flood   map[uint32]map[netip.Addr]int
+	uplinks map[uint32]bool
+
+	advertised map[evpn.RouteKey]evpn.Path
+
+	dirtyES  map[evpn.ESI]struct{}
+	dirtyMAC map[macKey]struct{}
+	stats    Stats
+}
+
+func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	groups, err := nhg.NewTable(nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &core{
+		cfg: cfg, dp: dp, ul: ul, sink: sink, log: cfg.Logger, now: time.Now, timer: func(time.Time) {},
+		bds: map[uint32]bool{}, rib: map[evpn.RouteKey]evpn.Path{}, vteps: map[netip.Addr]*vtep{},
+		nhIDs: nhg.NewNextHopIDAllocator(), groups: groups, esIDs: newIDPool(1, dataplane.MaxES-1),
+		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[macKey]*mac{},
+		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
+		dirtyES: map[evpn.ESI]struct{}{}, dirtyMAC: map[macKey]struct{}{},
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	for _, bd := range cfg.BDs {
+		c.bds[bd] = true
+		if err := dp.SetBD(bd); err != nil {
+			return nil, fmt.Errorf("bridge domain %d: %w", bd, err)
+		}
+	}
+	for _, u := range cfg.Uplinks {
+		c.uplinks[u] = true
+	}
+	for _, a := range []netip.Addr{cfg.VTEP4, cfg.VTEP6} {
+		if a.IsValid() {
+			if err := dp.SetVTEP(a, dataplane.VTEPLocal); err != nil {
+				return nil, fmt.Errorf("local VTEP %s: %w", a, err)
+			}
+		}
+	}
+	for i := range cfg.ESes {
+		l := cfg.ESes[i]
+		e := c.es(l.ESI)
+		e.local = &l
+		e.portUp = true
+		e.upSince = c.now()
+		c.byPort[l.Ifindex] = e
+		c.dirtyES[l.ESI] = struct{}{}
+	}
+	c.flush()
+	return c, nil
+}
+
+// es returns the ES for esi, creating it with a fresh id.
+func (c *core) es(esi evpn.ESI) *es {
+	if e := c.ess[esi]; e != nil {
+		return e
+	}
+	e := &es{esi: esi, paths: map[evpn.RouteKey]struct{}{}, macs: map[macKey]struct{}{}, peers: map[netip.Addr]bool{}}
+	c.ess[esi] = e
+	return e
+}
+
+// apply takes one path into the RIB and marks what it touches.
+func (c *core) apply(p evpn.Path) error {
+	if err := p.Validate(); err != nil {
+		c.stats.Ignored++
+		return err
+	}
+	key := p.Route.Key()
+	old, had := c.rib[key]
+	if p.Withdraw {
+		if !had {
+			c.stats.UnknownWithdraws++
+			return nil
+		}
+		delete(c.rib, key)
+		c.stats.PathsWithdrawn++
+		c.unindex(key, old)
+		return nil
+	}
+	if had && old.Attrs.Equal(p.Attrs) && old.Route == p.Route {
+		c.stats.Duplicates++
+		return nil
+	}
+	c.rib[key] = p
+	c.stats.PathsAdded++
+	c.index(key, p)
+	if had {
+		c.unindex(key, old)
+	}
+	return nil
+}
+
+// index records p under the objects it affects and references its VTEP.
+func (c *core) index(key evpn.RouteKey, p evpn.Path) {
+	c.ref(p.Attrs.NextHop)
+	switch r := p.Route.(type) {
+	case evpn.EADRoute:
+		e := c.es(r.ESI)
+		e.paths[key] = struct{}{}
+		c.dirtyES[r.ESI] = struct{}{}
+	case evpn.ESRoute:
+		e := c.es(r.ESI)
+		e.paths[key] = struct{}{}
+		c.dirtyES[r.ESI] = struct{}{}
+	case evpn.MACIPRoute:
+		mk := macKey{vni: macVNI(r), mac: r.MAC}
+		m := c.macs[mk]
+		if m == nil {
+			m = &mac{paths: map[evpn.RouteKey]struct{}{}}
+			c.macs[mk] = m
+		}
+		m.paths[key] = struct{}{}
+		if !r.ESI.IsZero() {
+			c.es(r.ESI).macs[mk] = struct{}{}
+		}
+		c.dirtyMAC[mk] = struct{}{}
+	case evpn.IMETRoute:
+		vni := r.EthernetTag
+		if c.flood[vni] == nil {
+			c.flood[vni] = map[netip.Addr]int{}
+		}
+		c.flood[vni][p.Attrs.NextHop]++
+	}
+}
+
+// unindex undoes index for a path that left the RIB (or was replaced).
+func (c *core) unindex(key evpn.RouteKey, p evpn.Path) {
+	switch r := p.Route.(type) {
+	case evpn.EADRoute, evpn.ESRoute:
+		esi := routeESI(r)
+		if _, still := c.rib[key]; !still {
+			delete(c.ess[esi].paths, key)
+		}
+		c.dirtyES[esi] = struct{}{}
+	case evpn.MACIPRoute:
+		mk := macKey{vni: macVNI(r), mac: r.MAC}
+		if _, still := c.rib[key]; !still {
+			delete(c.macs[mk].paths, key)
+		}
+		c.dirtyMAC[mk] = struct{}{}
+		if !r.ESI.IsZero() {
+			if e := c.ess[r.ESI]; e != nil {
+				c.dirtyES[r.ESI] = struct{}{} // it may have lost its last user
+			}
+		}
+	case evpn.IMETRoute:
+		if f := c.flood[r.EthernetTag]; f != nil {
+			if f[p.Attrs.NextHop]--; f[p.Attrs.NextHop] <= 0 {
+				delete(f, p.Attrs.NextHop)
+			}
+		}
+	}
+	c.unref(p.Attrs.NextHop)
+}
+
+func routeESI(r evpn.Route) evpn.ESI {
+	switch r := r.(type) {
+	case evpn.EADRoute:
+		return r.ESI
+	case evpn.ESRoute:
+		return r.ESI
+	case evpn.MACIPRoute:
+		return r.ESI
+	}
+	return evpn.ESI{}
+}
+
+// macVNI is the BD a type-2 route belongs to: its L2 VNI label (GoBGP and
+// FRR carry the VNI as the label), or its Ethernet tag when the label is 0.
+func macVNI(r evpn.MACIPRoute) uint32 {
+	if r.Label1 != 0 {
+		return r.Label1
+	}
+	return r.EthernetTag
+}
+
+// ref counts one more route through VTEP a, creating its nexthop.
+func (c *core) ref(a netip.Addr) {
+	if !a.IsValid() || c.isLocal(a) {
+		return
+	}
+	if v := c.vteps[a]; v != nil {
+		v.refs++
+		return
+	}
+	v := &vtep{addr: a, refs: 1}
+	c.vteps[a] = v
+	id, err := c.nhIDs.Alloc(nhg.EVPNL2)
+	if err != nil {
+		c.log.Error("no nexthop id for VTEP", "vtep", a, "err", err)
+		return
+	}
+	v.nh = id
+	// Down until the underlay says how to reach it.
+	c.write(c.dp.SetNextHopDown(id, true), &c.stats.DownBitFlips)
+	c.write(c.dp.SetVTEP(a, dataplane.VTEPRemote), nil)
+	if c.ul != nil {
+		u, err := c.ul.Watch(a)
+		if err != nil {
+			c.log.Warn("VTEP underlay not watched", "vtep", a, "err", err)
+			return
+		}
+		c.underlay(u)
+	}
+}
+
+func (c *core) unref(a netip.Addr) {
+	v := c.vteps[a]
+	if v == nil {
+		return
+	}
+	v.refs--
+	// The nexthop goes when the flush is done with it (see releaseVTEPs).
+}
+
+func (c *core) isLocal(a netip.Addr) bool {
+	a = a.Unmap()
+	return a == c.cfg.VTEP4 || a == c.cfg.VTEP6
+}
+
+// underlay applies a resolution result for a VTEP.
+func (c *core) underlay(u vxlan.Underlay) {
+	v := c.vteps[u.VTEP]
+	if v == nil || v.nh == 0 {
+		return
+	}
+	v.ul = u
+	if !u.Reachable {
+		// Tier 1: one bit; buckets move to their backups at once.
+		c.write(c.dp.SetNextHopDown(v.nh, true), &c.stats.DownBitFlips)
+		return
+	}
+	nh := dataplane.NextHop{Src: c.cfg.localVTEP(u.VTEP), Dst: u.VTEP, Ifindex: uint32(u.Ifindex), SrcMAC: u.SrcMAC, DstMAC: u.DstMAC}
+	if err := c.dp.SetNextHop(v.nh, nh); err != nil {
+		c.write(err, nil)
+		return
+	}
+	c.stats.NextHopWrites++
+	v.ready = true
+	c.write(c.dp.SetNextHopDown(v.nh, false), &c.stats.DownBitFlips)
+}
+
+// write counts a dataplane write and logs its error.
+func (c *core) write(err error, ctr *uint64) {
+	if err != nil {
+		c.stats.WriteErrors++
+		c.log.Error("dataplane write", "err", err)
+		return
+	}
+	if ctr != nil {
+		*ctr++
+	}
+}
+
+// flush recomputes what the applied paths and events touched: ESes first
+// (MACs point at them), then MACs, then VTEPs no route uses any more.
+func (c *core) flush() {
+	for _, esi := range sortedKeys(c.dirtyES, func(a, b evpn.ESI) int { return slices.Compare(a[:], b[:]) }) {
+		delete(c.dirtyES, esi)
+		c.flushES(esi)
+	}
+	for _, mk := range sortedKeys(c.dirtyMAC, compareMACKey) {
+		delete(c.dirtyMAC, mk)
+		c.flushMAC(mk)
+	}
+	// ESes that lost their last user after the MACs moved off them.
+	for _, esi := range sortedKeys(c.dirtyES, func(a, b evpn.ESI) int { return slices.Compare(a[:], b[:]) }) {
+		delete(c.dirtyES, esi)
+		c.flushES(esi)
+	}
+	c.releaseVTEPs()
+}
+
+func compareMACKey(a, b macKey) int {
+	if a.vni != b.vni {
+		return cmp.Compare(a.vni, b.vni)
+	}
+	return slices.Compare(a.mac[:], b.mac[:])
+}
+
+func sortedKeys[K comparable](m map[K]struct{}, less func(a, b K) int) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, less)
+	return ks
+}
+
+func (c *core) releaseVTEPs() {
+	for a, v := range c.vteps {
+		if v.refs > 0 {
+			continue
+		}
+		delete(c.vteps, a)
+		if c.ul != nil {
+			c.ul.Unwatch(a)
+		}
+		c.write(c.dp.DeleteVTEP(a), nil)
+		if v.nh != 0 {
+			c.write(c.dp.DeleteNextHop(v.nh), nil)
+			c.write(c.dp.SetNextHopDown(v.nh, false), nil)
+			_ = c.nhIDs.Free(nhg.EVPNL2, v.nh)
+		}
+	}
+}
+
+// peers computes what each remote PE advertised for e.
+func (c *core) peers(e *es) map[netip.Addr]*esPeer {
+	out := map[netip.Addr]*esPeer{}
+	for key := range e.paths {
+		p := c.rib[key]
+		a := p.Attrs.NextHop
+		if c.isLocal(a) {
+			continue
+		}
+		pe := out[a]
+		if pe == nil {
+			pe = &esPeer{}
+			out[a] = pe
+		}
+		switch r := p.Route.(type) {
+		case evpn.EADRoute:
+			if r.PerES() {
+				pe.eadES = true
+			} else {
+				pe.evis++
+			}
+		case evpn.ESRoute:
+			cand := p.Attrs.DFElection.Candidate(a)
+			pe.df = &cand
+			pe.hasES4 = true
+		}
+	}
+	return out
+}
+
+func (c *core) active(pe *esPeer) bool {
+	return pe.eadES && (pe.evis > 0 || c.cfg.EADPerESOnly)
+}
+
+// groupOf builds, replaces or removes the group with members, returning its id.
+func (c *core) groupOf(id uint32, members []netip.Addr) uint32 {
+	if len(members) == 0 {
+		if id != 0 {
+			ch, err := c.groups.Delete(id)
+			if err == nil && ch.Op == nhg.OpRemove {
+				err = c.dp.DeleteGroup(id)
+				_ = c.groups.ReportInstall(id, err)
+				c.write(err, &c.stats.GroupWrites)
+			}
+		}
+		return 0
+	}
+	g := nhg.Group{ID: id, Owner: nhg.EVPNL2}
+	for _, a := range members {
+		v := c.vteps[a]
+		if v == nil || v.nh == 0 {
+			continue
+		}
+		g.Members = append(g.Members, nhg.NextHop{ID: v.nh, VTEP: a})
+	}
+	if len(g.Members) == 0 {
+		return c.groupOf(id, nil)
+	}
+	ch, err := c.groups.Add(g)
+	if err != nil {
+		c.log.Error("build group", "group", id, "err", err)
+		c.stats.WriteErrors++
+		return id
+	}
+	if ch.Op == nhg.OpReplace {
+		b := make([]dataplane.Bucket, len(ch.Buckets))
+		for i, x := range ch.Buckets {
+			b[i] = dataplane.Bucket{Primary: x.Primary, Backup: x.Backup}
+		}
+		_, err = c.dp.ReplaceGroup(ch.ID, b)
+		_ = c.groups.ReportInstall(ch.ID, err)
+		c.write(err, &c.stats.GroupWrites)
+	}
+	return ch.ID
+}
+
+// flushES recomputes an ES: its groups, its DF state and its fast-path entry.
+func (c *core) flushES(esi evpn.ESI) {
+	e := c.ess[esi]
+	if e == nil {
+		return
+	}
+	peers := c.peers(e)
+	var active []netip.Addr
+	for a, pe := range peers {
+		if c.active(pe) {
+			active = append(active, a)
+		}
+	}
+	slices.SortFunc(active, func(a, b netip.Addr) int { return a.Compare(b) })
+
+	if e.local == nil && len(e.paths) == 0 && len(e.macs) == 0 {
+		// A remote ES nobody mentions any more.
+		e.group = c.groupOf(e.group, nil)
+		if e.id != 0 {
+			c.write(c.dp.DeleteES(e.id), &c.stats.ESWrites)
+			c.esIDs.free(e.id)
+		}
+		delete(c.ess, esi)
+		return
+	}
+	if e.id == 0 {
+		id, ok := c.esIDs.alloc()
+		if !ok {
+			c.log.Error("no ES id left", "esi", esi)
+			return
+		}
+		e.id = id
+	}
+	var want dataplane.ES
+	want.ESI = esi
+	if e.local == nil {
+		prev := e.group
+		e.group = c.groupOf(e.group, active)
+		want.Group = e.group
+		if (prev == 0) != (e.group == 0) {
+			// MACs behind the ES switch between the ES and their own VTEP.
+			for mk := range e.macs {
+				c.dirtyMAC[mk] = struct{}{}
+			}
+		}
+	} else {
+		e.backup = c.groupOf(e.backup, active)
+		want.Flags = dataplane.ESLocal
+		want.Ifindex = e.local.Ifindex
+		want.BackupGroup = e.backup
+		c.syncPeers(e, active)
+		if !c.electDF(e, peers) {
+			want.Flags |= dataplane.ESNonDF
+		}
+	}
+	if !e.hasWritten || e.written != want {
+		// The new ES entry first, then the old groups' removal is safe.
+		c.write(c.dp.SetES(e.id, want), &c.stats.ESWrites)
+		e.written, e.hasWritten = want, true
+	}
+}
+
+// syncPeers keeps the fast path's es_peers entries (split horizon and the
+// re-encap loop guard) equal to the ES's active peers.
+func (c *core) syncPeers(e *es, active []netip.Addr) {
+	want := map[netip.Addr]bool{}
+	for _, a := range active {
+		want[a] = true
+		if !e.peers[a] {
+			c.write(c.dp.SetESPeer(a, e.id), nil)
+			e.peers[a] = true
+		}
+	}
+	for a := range e.peers {
+		if !want[a] {
+			c.write(c.dp.DeleteESPeer(a, e.id), nil)
+			delete(e.peers, a)
+		}
+	}
+}
+
+// electDF runs the DF election for a local ES and reports whether this node
+// is the DF. A PE without a type-4 route (GoBGP drops FRR's, see ANCHORS.md)
+// counts as a candidate from its EAD-per-ES route at the default preference.
+func (c *core) electDF(e *es, peers map[netip.Addr]*esPeer) bool {
+	if !e.portUp || !c.uplinksUp() {
+		e.df = false
+		return false
+	}
+	if ready := e.upSince.Add(c.cfg.DFDelay); c.now().Before(ready) {
+		e.df = false
+		e.dfCheckAt = ready
+		c.timer(ready)
+		return false
+	}
+	us := c.cfg.localVTEP(netip.IPv4Unspecified())
+	if !us.IsValid() {
+		us = c.cfg.VTEP6
+	}
+	alg, pref := e.local.DFAlg, e.local.DFPref
+	if pref == 0 {
+		pref = evpn.DefaultDFPref
+	}
+	cands := []evpn.Candidate{{VTEP: us, Alg: alg, Pref: pref}}
+	for a, pe := range peers {
+		switch {
+		case pe.df != nil:
+			cands = append(cands, *pe.df)
+		case pe.eadES:
+			cands = append(cands, evpn.Candidate{VTEP: a, Alg: evpn.DFAlgPreference, Pref: evpn.DefaultDFPref})
+		}
+	}
+	winner, err := evpn.Election{Alg: alg, ESI: e.esi}.Elect(cands, 0)
+	e.df = err == nil && winner == us
+	return e.df
+}
+
+func (c *core) uplinksUp() bool {
+	if len(c.uplinks) == 0 {
+		return true
+	}
+	for _, up := range c.uplinks {
+		if up {
+			return true
+		}
+	}
+	return false
+}
+
+// bestPath picks a MAC's route: a sticky route first, then the highest MAC
+// mobility sequence number, then the lowest VTEP address (RFC 7432 15).
+func (c *core) bestPath(m *mac) (evpn.Path, bool) {
+	var best evpn.Path
+	found := false
+	for key := range m.paths {
+		p := c.rib[key]
+		if c.isLocal(p.Attrs.NextHop) {
+			continue
+		}
+		if !found || better(p, best) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+func better(a, b evpn.Path) bool {
+	am, bm := a.Attrs.MACMobility, b.Attrs.MACMobility
+	if am.Sticky != bm.Sticky {
+		return am.Sticky
+	}
+	if am.Seq != bm.Seq {
+		return am.Seq > bm.Seq
+	}
+	if c := a.Attrs.NextHop.Compare(b.Attrs.NextHop); c != 0 {
+		return c < 0
+	}
+	return a.Route.Key().String() < b.Route.Key().String()
+}
+
+// flushMAC writes a MAC's FDB entry from its best route, or removes it.
+func (c *core) flushMAC(mk macKey) {
+	m := c.macs[mk]
+	if m == nil {
+		return
+	}
+	var want *dataplane.FDBEntry
+	if c.bds[mk.vni] {
+		want = c.macEntry(m)
+	}
+	k := dataplane.FDBKey{BD: mk.vni, MAC: mk.mac}
+	switch {
+	case want == nil && m.installed != nil:
+		c.write(c.dp.DeleteFDB(k), &c.stats.FDBWrites)
+		m.installed = nil
+	case want != nil && (m.installed == nil || *m.installed != *want):
+		err := c.dp.SetFDB(k, *want)
+		c.write(err, &c.stats.FDBWrites)
+		if err == nil {
+			m.installed = want
+		}
+	}
+	if len(m.paths) == 0 && m.local == nil && m.installed == nil {
+		delete(c.macs, mk)
+	}
+	// Forget ES back references this MAC no longer has.
+	for esi, e := range c.ess {
+		if _, ok := e.macs[mk]; ok && !c.macUsesES(m, esi) {
+			delete(e.macs, mk)
+			c.dirtyES[esi] = struct{}{}
+		}
+	}
+}
+
+func (c *core) macUsesES(m *mac, esi evpn.ESI) bool {
+	if m == nil {
+		return false
+	}
+	for key := range m.paths {
+		if r, ok := c.rib[key].Route.(evpn.MACIPRoute); ok && r.ESI == esi {
+			return true
+		}
+	}
+	return m.local != nil && m.local.es != nil && m.local.es.esi == esi
+}
+
+func (c *core) macEntry(m *mac) *dataplane.FDBEntry {
+	best, ok := c.bestPath(m)
+	if m.local != nil && (!ok || m.local.seq >= best.Attrs.MACMobility.Seq && !best.Attrs.MACMobility.Sticky) {
+		if m.local.es != nil {
+			return &dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: m.local.es.id}
+		}
+		return &dataplane.FDBEntry{Kind: dataplane.FDBLocal, Ref: m.local.ifindex}
+	}
+	if !ok {
+		return nil
+	}
+	r := best.Route.(evpn.MACIPRoute)
+	var flags uint8
+	if best.Attrs.MACMobility.Sticky {
+		flags |= dataplane.FDBSticky
+	}
+	if best.Attrs.Router {
+		flags |= dataplane.FDBRouter
+	}
+	if !r.ESI.IsZero() {
+		if e := c.ess[r.ESI]; e != nil && e.id != 0 {
+			if e.local != nil {
+				// SYNC: the ES peer learned it on our shared ES.
+				return &dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: e.id, Flags: flags | dataplane.FDBSync}
+			}
+			if e.group != 0 {
+				return &dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: e.id, Flags: flags}
+			}
+		}
+	}
+	v := c.vteps[best.Attrs.NextHop]
+	if v == nil || v.nh == 0 {
+		return nil
+	}
+	return &dataplane.FDBEntry{Kind: dataplane.FDBVTEP, Ref: v.nh, Flags: flags}
+}
+
+// portState handles a local port going up or down.
+func (c *core) portState(ifindex uint32, up bool) {
+	if _, ok := c.uplinks[ifindex]; ok {
+		c.uplinks[ifindex] = up
+		for _, e := range c.byPort {
+			c.localESState(e)
+		}
+		return
+	}
+	e := c.byPort[ifindex]
+	if e == nil || e.portUp == up {
+		return
+	}
+	e.portUp = up
+	if up {
+		e.upSince = c.now()
+	}
+	c.localESState(e)
+}
+
+// localESState applies a local ES's port and uplink state: the down bit
+// first (tier 1), then the DF election and the routes.
+func (c *core) localESState(e *es) {
+	down := !e.portUp || !c.uplinksUp()
+	c.write(c.dp.SetESDown(e.id, down), &c.stats.DownBitFlips)
+	c.dirtyES[e.esi] = struct{}{}
+}
+
+// learned installs a MAC learned on a local port.
+func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
+	if !c.bds[vni] {
+		c.stats.Ignored++
+		return
+	}
+	mk := macKey{vni: vni, mac: m}
+	st := c.macs[mk]
+	if st == nil {
+		st = &mac{paths: map[evpn.RouteKey]struct{}{}}
+		c.macs[mk] = st
+	}
+	seq := uint32(0)
+	if best, ok := c.bestPath(st); ok {
+		seq = best.Attrs.MACMobility.Seq + 1 // MAC mobility: it moved here
+	}
+	st.local = &localMAC{ifindex: ifindex, es: c.byPort[ifindex], seq: seq}
+	if st.local.es != nil {
+		st.local.es.macs[mk] = struct{}{}
+	}
+	c.dirtyMAC[mk] = struct{}{}
+}
+
+// idPool hands out small ids.
+type idPool struct {
+	ids []uint32
+}
+
+func newIDPool(first, last uint32) idPool {
+	p := idPool{}
+	for id := last; id >= first; id-- {
+		p.ids = append(p.ids, id)
+	}
+	return p
+}
+
+func (p *idPool) alloc() (uint32, bool) {
+	if len(p.ids) == 0 {
+		return 0, false
+	}
+	id := p.ids[len(p.ids)-1]
+	p.ids = p.ids[:len(p.ids)-1]
+	return id, true
+}
+
+func (p *idPool) free(id uint32) { p.ids = append(p.ids, id) }

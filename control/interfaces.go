@@ -1,0 +1,41 @@
+package control
+
+import (
+	"net/netip"
+
+	"github.com/fwdplane/fwd/dataplane"
+	"github.com/fwdplane/fwd/evpn"
+	"github.com/fwdplane/fwd/vxlan"
+)
+
+// Dataplane is what the control loop writes; *dataplane.Dataplane is one.
+type Dataplane interface {
+	SetBD(vni uint32) error
+	SetFDB(k dataplane.FDBKey, e dataplane.FDBEntry) error
+	DeleteFDB(k dataplane.FDBKey) error
+	SetES(id uint32, es dataplane.ES) error
+	DeleteES(id uint32) error
+	SetNextHop(id uint32, nh dataplane.NextHop) error
+	DeleteNextHop(id uint32) error
+	SetNextHopDown(id uint32, down bool) error
+	SetESDown(id uint32, down bool) error
+	ReplaceGroup(id uint32, buckets []dataplane.Bucket) (uint32, error)
+	DeleteGroup(id uint32) error
+	SetVTEP(addr netip.Addr, flags uint32) error
+	DeleteVTEP(addr netip.Addr) error
+	SetESPeer(addr netip.Addr, es uint32) error
+	DeleteESPeer(addr netip.Addr, es uint32) error
+}
+
+// Underlay resolves remote VTEPs and reports their changes through
+// Controller.UnderlayUpdate; *vxlan.Resolver is one.
+type Underlay interface {
+	Watch(vtep netip.Addr) (vxlan.Underlay, error)
+	Unwatch(vtep netip.Addr)
+}
+
+// RouteSink receives the routes this node originates (to advertise them in
+// BGP) and their withdrawals.
+type RouteSink interface {
+	Originate(paths []evpn.Path)
+}
