@@ -50,6 +50,14 @@ struct {
 	__type(value, __u64);
 } fwd_sink_count SEC(".maps");
 
+/* Frames per last byte of the address at addr_off: which VTEP they went to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u64);
+} fwd_sink_addr SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__uint(max_entries, 1);
@@ -121,7 +129,19 @@ int fwd_sink(struct xdp_md *ctx)
 	__u8 *p;
 
 	fwd_sink_inc(FWD_BENCH_MAX_FLOWS);
-	if (!cfg || !cfg->id_off)
+	if (!cfg)
+		return XDP_DROP;
+	if (cfg->addr_off) {
+		p = data + (cfg->addr_off & 0x1ff) + 3;
+		if ((void *)(p + 1) <= end) {
+			__u32 last = *p;
+			__u64 *v = bpf_map_lookup_elem(&fwd_sink_addr, &last);
+
+			if (v)
+				*v += 1;
+		}
+	}
+	if (!cfg->id_off)
 		return XDP_DROP;
 	p = data + (cfg->id_off & 0x1ff);
 	if ((void *)(p + 4) > end)

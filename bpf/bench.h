@@ -29,7 +29,7 @@ struct fwd_gen_cfg {
 /* fwd_sink_cfg: where the sink finds the flow id in what arrives. */
 struct fwd_sink_cfg {
 	__u16 id_off;
-	__u16 _pad;
+	__u16 addr_off; /* offset of an IPv4 address whose last byte is counted, 0 = off */
 	__u32 flows;
 };
 

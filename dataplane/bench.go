@@ -71,7 +71,14 @@ func (b *Bench) attach(p *ebpf.Program, ifindex int) error {
 // id is read at idOffset (0: count totals only). Call it in ifindex's
 // namespace.
 func (b *Bench) AttachSink(ifindex int, idOffset uint16, flows uint32) error {
-	cfg := benchFwdSinkCfg{IdOff: idOffset, Flows: flows}
+	return b.AttachSinkAddr(ifindex, idOffset, flows, 0)
+}
+
+// AttachSinkAddr is AttachSink that also counts frames by the last byte of
+// the IPv4 address at addrOffset (30: an encapsulated frame's outer
+// destination, i.e. which VTEP it went to); see SinkAddrCounts.
+func (b *Bench) AttachSinkAddr(ifindex int, idOffset uint16, flows uint32, addrOffset uint16) error {
+	cfg := benchFwdSinkCfg{IdOff: idOffset, Flows: flows, AddrOff: addrOffset}
 	if err := b.objs.FwdSinkConfig.Update(uint32(0), &cfg, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("configure sink: %w", err)
 	}
@@ -114,6 +121,21 @@ func (b *Bench) SinkCounts(n int) (total uint64, perFlow []uint64, err error) {
 		}
 	}
 	return total, perFlow, nil
+}
+
+// SinkAddrCounts returns the frames the sink saw per last address byte.
+func (b *Bench) SinkAddrCounts() ([256]uint64, error) {
+	var out [256]uint64
+	var per []uint64
+	for i := range out {
+		if err := b.objs.FwdSinkAddr.Lookup(uint32(i), &per); err != nil {
+			return out, fmt.Errorf("read sink address %d: %w", i, err)
+		}
+		for _, v := range per {
+			out[i] += v
+		}
+	}
+	return out, nil
 }
 
 // SinkTotal returns the frames the sink saw, summed over CPUs.

@@ -27,10 +27,10 @@ type benchFwdGenCfg struct {
 }
 
 type benchFwdSinkCfg struct {
-	_     structs.HostLayout
-	IdOff uint16
-	Pad   uint16
-	Flows uint32
+	_       structs.HostLayout
+	IdOff   uint16
+	AddrOff uint16
+	Flows   uint32
 }
 
 // Names of all BPF objects in the ELF.
@@ -40,6 +40,7 @@ const (
 	benchMapFwdFloorTx    = "fwd_floor_tx"
 	benchMapFwdGenConfig  = "fwd_gen_config"
 	benchMapFwdGenSeq     = "fwd_gen_seq"
+	benchMapFwdSinkAddr   = "fwd_sink_addr"
 	benchMapFwdSinkConfig = "fwd_sink_config"
 	benchMapFwdSinkCount  = "fwd_sink_count"
 	benchProgFwdFloor     = "fwd_floor"
@@ -103,6 +104,7 @@ type benchMapSpecs struct {
 	FwdFloorTx    *ebpf.MapSpec `ebpf:"fwd_floor_tx"`
 	FwdGenConfig  *ebpf.MapSpec `ebpf:"fwd_gen_config"`
 	FwdGenSeq     *ebpf.MapSpec `ebpf:"fwd_gen_seq"`
+	FwdSinkAddr   *ebpf.MapSpec `ebpf:"fwd_sink_addr"`
 	FwdSinkConfig *ebpf.MapSpec `ebpf:"fwd_sink_config"`
 	FwdSinkCount  *ebpf.MapSpec `ebpf:"fwd_sink_count"`
 }
@@ -136,6 +138,7 @@ type benchMaps struct {
 	FwdFloorTx    *ebpf.Map `ebpf:"fwd_floor_tx"`
 	FwdGenConfig  *ebpf.Map `ebpf:"fwd_gen_config"`
 	FwdGenSeq     *ebpf.Map `ebpf:"fwd_gen_seq"`
+	FwdSinkAddr   *ebpf.Map `ebpf:"fwd_sink_addr"`
 	FwdSinkConfig *ebpf.Map `ebpf:"fwd_sink_config"`
 	FwdSinkCount  *ebpf.Map `ebpf:"fwd_sink_count"`
 }
@@ -145,6 +148,7 @@ func (m *benchMaps) Close() error {
 		m.FwdFloorTx,
 		m.FwdGenConfig,
 		m.FwdGenSeq,
+		m.FwdSinkAddr,
 		m.FwdSinkConfig,
 		m.FwdSinkCount,
 	)
