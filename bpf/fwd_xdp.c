@@ -326,7 +326,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 	}
 	fc->es_id = e->ref;
 	es = bpf_map_lookup_elem(&fwd_es, &fe.ref);
-	if (!es) {
+	if (!es || (!es->flags && !es->nhg)) {
 		fc->reason = FWD_CTR_DROP_NO_ES;
 		return XDP_DROP;
 	}

@@ -87,9 +87,24 @@ static __always_inline int fwd_deliver(struct xdp_md *ctx, struct fwd_fc *fc, __
 	struct fwd_port_bd_key k = { .ifindex = ifindex, .bd = fc->bd };
 	struct fwd_tags *out = bpf_map_lookup_elem(&fwd_port_bd, &k);
 
+	__u32 mtu = 0;
+	long ret;
+
 	fc->egress = ifindex;
 	if (!out) {
 		fc->reason = FWD_CTR_DROP_NO_EGRESS_TAGS;
+		return XDP_DROP;
+	}
+	/* The port's MTU bounds the frame without its VLAN tags (802.1Q): a
+	 * decapsulated jumbo frame is dropped here and counted, not silently
+	 * by the device. */
+	ret = bpf_check_mtu(ctx, ifindex, &mtu, -(int)((moff & 0xff) + 4 * (tin & 3)), 0);
+	if (ret < 0) {
+		fc->reason = FWD_CTR_DROP_NO_TX_PORT;
+		return XDP_DROP;
+	}
+	if (ret) {
+		fc->reason = FWD_CTR_DROP_TOO_BIG;
 		return XDP_DROP;
 	}
 	if (fwd_rewrite_l2(ctx, moff, tin, out)) {

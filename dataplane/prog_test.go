@@ -324,6 +324,17 @@ func TestDecap(t *testing.T) {
 			t.Fatalf("decap with options: got %x", res.Frame)
 		}
 	})
+	t.Run("larger than the access MTU", func(t *testing.T) {
+		// 1514 bytes fit acc1's MTU of 1500 (tags do not count: acc2 gets
+		// 1518); one byte more is dropped and counted, not lost silently.
+		ok := buildFrame(t, frameSpec{dst: hostB, src: hostR, size: 1514})
+		res, _ := f.check(t, vxlanFrame(t, vtep(1), localVTEP4, bdA, ok), f.up, expect{action: ActionRedirect, reason: "tx_decap", egress: f.acc2})
+		if len(res.Frame) != 1518 {
+			t.Fatalf("tagged full-size frame is %d bytes", len(res.Frame))
+		}
+		big := buildFrame(t, frameSpec{dst: hostA, src: hostR, size: 1515})
+		f.check(t, vxlanFrame(t, vtep(1), localVTEP4, bdA, big), f.up, expect{action: ActionDrop, reason: "drop_too_big", egress: f.acc1})
+	})
 	t.Run("overlay to overlay", func(t *testing.T) {
 		f.check(t, vxlanFrame(t, vtep(1), localVTEP4, bdA, buildFrame(t, frameSpec{dst: hostV, src: hostR})), f.up,
 			expect{action: ActionDrop, reason: "drop_decap_remote"})
