@@ -38,7 +38,9 @@ func TestLiveFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sent != count || total != count {
+	// The total may include the kernel's own frames on the new link (IPv6
+	// router solicitations, MLD); the flows are exact.
+	if res.Sent != count || total < count || total > count+10 {
 		t.Fatalf("sent %d, sink saw %d, want %d", res.Sent, total, count)
 	}
 	for f, n := range per {
