@@ -80,15 +80,30 @@ static __always_inline int fwd_redirect(struct fwd_fc *fc, __u32 ifindex, __u32 
 	return XDP_REDIRECT;
 }
 
+/* fwd_mtu_ok checks that the frame, grown by len_diff, fits ifindex's MTU
+ * (bpf_check_mtu); otherwise it sets the drop reason and returns 0. */
+static __always_inline int fwd_mtu_ok(struct xdp_md *ctx, struct fwd_fc *fc, __u32 ifindex, int len_diff)
+{
+	__u32 mtu = 0;
+	long ret = bpf_check_mtu(ctx, ifindex, &mtu, len_diff, 0);
+
+	if (ret < 0) {
+		fc->reason = FWD_CTR_DROP_NO_TX_PORT;
+		return 0;
+	}
+	if (ret) {
+		fc->reason = FWD_CTR_DROP_TOO_BIG;
+		return 0;
+	}
+	return 1;
+}
+
 /* fwd_deliver sends the frame (MACs at moff, tin tags) to a local port in bd. */
 static __always_inline int fwd_deliver(struct xdp_md *ctx, struct fwd_fc *fc, __u32 moff, __u32 tin,
 				       __u32 ifindex, __u32 reason)
 {
 	struct fwd_port_bd_key k = { .ifindex = ifindex, .bd = fc->bd };
 	struct fwd_tags *out = bpf_map_lookup_elem(&fwd_port_bd, &k);
-
-	__u32 mtu = 0;
-	long ret;
 
 	fc->egress = ifindex;
 	if (!out) {
@@ -98,15 +113,8 @@ static __always_inline int fwd_deliver(struct xdp_md *ctx, struct fwd_fc *fc, __
 	/* The port's MTU bounds the frame without its VLAN tags (802.1Q): a
 	 * decapsulated jumbo frame is dropped here and counted, not silently
 	 * by the device. */
-	ret = bpf_check_mtu(ctx, ifindex, &mtu, -(int)((moff & 0xff) + 4 * (tin & 3)), 0);
-	if (ret < 0) {
-		fc->reason = FWD_CTR_DROP_NO_TX_PORT;
+	if (!fwd_mtu_ok(ctx, fc, ifindex, -(int)((moff & 0xff) + 4 * (tin & 3))))
 		return XDP_DROP;
-	}
-	if (ret) {
-		fc->reason = FWD_CTR_DROP_TOO_BIG;
-		return XDP_DROP;
-	}
 	if (fwd_rewrite_l2(ctx, moff, tin, out)) {
 		fc->reason = FWD_CTR_DROP_ADJUST;
 		return XDP_DROP;
@@ -134,10 +142,9 @@ static __always_inline int fwd_encap(struct xdp_md *ctx, struct fwd_fc *fc, cons
 	struct ethhdr *eth;
 	struct udphdr *udp;
 	struct fwd_vxlan_hdr *vx;
-	__u32 outer, inner_len, vni, mtu = 0;
+	__u32 outer, inner_len, vni;
 	__u8 macs[12];
 	int delta;
-	long ret;
 
 	fc->nh = nh_id;
 	nh = bpf_map_lookup_elem(&fwd_nh, &nh_id);
@@ -154,15 +161,8 @@ static __always_inline int fwd_encap(struct xdp_md *ctx, struct fwd_fc *fc, cons
 	}
 	inner_len = (__u32)(end - data) - 4 * tin;
 	delta = (int)outer - (int)(4 * tin);
-	ret = bpf_check_mtu(ctx, nh->ifindex, &mtu, delta, 0);
-	if (ret < 0) {
-		fc->reason = FWD_CTR_DROP_NO_TX_PORT;
+	if (!fwd_mtu_ok(ctx, fc, nh->ifindex, delta))
 		return XDP_DROP;
-	}
-	if (ret) {
-		fc->reason = FWD_CTR_DROP_TOO_BIG;
-		return XDP_DROP;
-	}
 	__builtin_memcpy(macs, data, 12);
 	if (bpf_xdp_adjust_head(ctx, -delta)) {
 		fc->reason = FWD_CTR_DROP_ADJUST;
