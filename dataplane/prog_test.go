@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"github.com/fwdplane/fwd/vxlan"
 )
 
 // expect is what one frame must do.
@@ -81,7 +83,7 @@ func checkEncap(t *testing.T, out []byte, nh int, vni uint32, inner []byte, tr T
 		if ip.TTL != 64 || ip.Flags != layers.IPv4DontFragment || ip.IHL != 5 || int(ip.Length) != len(out)-14 {
 			t.Fatalf("outer IPv4 ttl %d flags %v ihl %d len %d", ip.TTL, ip.Flags, ip.IHL, ip.Length)
 		}
-		if ipv4Checksum(out[14:34]) != 0 {
+		if !vxlan.VerifyIPv4Checksum(out[14:34]) {
 			t.Fatalf("outer IPv4 checksum %#04x is wrong", ip.Checksum)
 		}
 	} else {
@@ -114,17 +116,6 @@ func checkEncap(t *testing.T, out []byte, nh int, vni uint32, inner []byte, tr T
 	if !bytes.Equal(out[outer:], inner) {
 		t.Fatalf("inner frame changed:\n got %x\nwant %x", out[outer:], inner)
 	}
-}
-
-func ipv4Checksum(h []byte) uint16 {
-	var sum uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(h[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }
 
 func TestAccessLocal(t *testing.T) {
@@ -318,7 +309,7 @@ func TestDecap(t *testing.T) {
 		opt[14] = 0x46
 		binary.BigEndian.PutUint16(opt[16:], binary.BigEndian.Uint16(opt[16:])+4)
 		opt[24], opt[25] = 0, 0
-		binary.BigEndian.PutUint16(opt[24:], ipv4Checksum(opt[14:38]))
+		binary.BigEndian.PutUint16(opt[24:], vxlan.IPv4Checksum(opt[14:38]))
 		res, _ := f.check(t, opt, f.up, expect{action: ActionRedirect, reason: "tx_decap"})
 		if !bytes.Equal(res.Frame, in) {
 			t.Fatalf("decap with options: got %x", res.Frame)
