@@ -58,7 +58,7 @@ type es struct {
 
 // mac is the state of one MAC in one BD.
 type mac struct {
-	paths     map[evpn.RouteKey]struct{}
+	paths     []evpn.RouteKey // its type-2 paths in the RIB: one, or a few while it moves
 	local     *localMAC
 	installed *dataplane.FDBEntry
 }
@@ -213,10 +213,12 @@ func (c *core) index(key evpn.RouteKey, p evpn.Path) {
 		mk := macKey{vni: macVNI(r), mac: r.MAC}
 		m := c.macs[mk]
 		if m == nil {
-			m = &mac{paths: map[evpn.RouteKey]struct{}{}}
+			m = &mac{}
 			c.macs[mk] = m
 		}
-		m.paths[key] = struct{}{}
+		if !slices.Contains(m.paths, key) {
+			m.paths = append(m.paths, key)
+		}
 		if !r.ESI.IsZero() {
 			c.es(r.ESI).macs[mk] = struct{}{}
 		}
@@ -242,7 +244,10 @@ func (c *core) unindex(key evpn.RouteKey, p evpn.Path) {
 	case evpn.MACIPRoute:
 		mk := macKey{vni: macVNI(r), mac: r.MAC}
 		if _, still := c.rib[key]; !still {
-			delete(c.macs[mk].paths, key)
+			m := c.macs[mk]
+			if i := slices.Index(m.paths, key); i >= 0 {
+				m.paths = slices.Delete(m.paths, i, i+1)
+			}
 		}
 		c.dirtyMAC[mk] = struct{}{}
 		if !r.ESI.IsZero() {
@@ -622,7 +627,7 @@ func (c *core) uplinksUp() bool {
 func (c *core) bestPath(m *mac) (evpn.Path, bool) {
 	var best evpn.Path
 	found := false
-	for key := range m.paths {
+	for _, key := range m.paths {
 		p := c.rib[key]
 		if c.isLocal(p.Attrs.NextHop) {
 			continue
@@ -686,7 +691,7 @@ func (c *core) macUsesES(m *mac, esi evpn.ESI) bool {
 	if m == nil {
 		return false
 	}
-	for key := range m.paths {
+	for _, key := range m.paths {
 		if r, ok := c.rib[key].Route.(evpn.MACIPRoute); ok && r.ESI == esi {
 			return true
 		}
@@ -768,7 +773,7 @@ func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
 	mk := macKey{vni: vni, mac: m}
 	st := c.macs[mk]
 	if st == nil {
-		st = &mac{paths: map[evpn.RouteKey]struct{}{}}
+		st = &mac{}
 		c.macs[mk] = st
 	}
 	seq := uint32(0)

@@ -272,7 +272,14 @@ func (r EADRoute) String() string {
 // Validate checks the RD's type, that the ESI names a segment (neither zero
 // nor MAX-ESI) and that the label fits in 24 bits.
 func (r EADRoute) Validate() error {
-	what := "ead route " + r.Key().String()
+	// The subject is formatted only for a route that fails.
+	if r.validate("") == nil {
+		return nil
+	}
+	return r.validate("ead route " + r.Key().String())
+}
+
+func (r EADRoute) validate(what string) error {
 	return firstErr(
 		validateRD(what, r.RD),
 		validateSegmentESI(what, r.ESI),
@@ -324,7 +331,14 @@ func (r MACIPRoute) String() string {
 // MAX-ET), that the MAC is not zero, that an IP is unzoned and specified,
 // that the labels fit in 24 bits, and that Label2 comes with an IP.
 func (r MACIPRoute) Validate() error {
-	what := "macip route " + r.Key().String()
+	// The subject is formatted only for a route that fails.
+	if r.validate("") == nil {
+		return nil
+	}
+	return r.validate("macip route " + r.Key().String())
+}
+
+func (r MACIPRoute) validate(what string) error {
 	if r.MAC.IsZero() {
 		return fieldError(what, "MAC", "must not be zero", ErrInvalid)
 	}
@@ -369,7 +383,14 @@ func (r IMETRoute) String() string { return r.Key().String() }
 // Validate checks the RD's type, the Ethernet tag (not MAX-ET) and that the
 // originator IP is set, unzoned and specified.
 func (r IMETRoute) Validate() error {
-	what := "multicast route " + r.Key().String()
+	// The subject is formatted only for a route that fails.
+	if r.validate("") == nil {
+		return nil
+	}
+	return r.validate("multicast route " + r.Key().String())
+}
+
+func (r IMETRoute) validate(what string) error {
 	return firstErr(
 		validateRD(what, r.RD),
 		validateTag(what, r.EthernetTag),
@@ -399,7 +420,14 @@ func (r ESRoute) String() string { return r.Key().String() }
 // Validate checks the RD's type, that the ESI names a segment and that the
 // originator IP is set, unzoned and specified.
 func (r ESRoute) Validate() error {
-	what := "es route " + r.Key().String()
+	// The subject is formatted only for a route that fails.
+	if r.validate("") == nil {
+		return nil
+	}
+	return r.validate("es route " + r.Key().String())
+}
+
+func (r ESRoute) validate(what string) error {
 	return firstErr(
 		validateRD(what, r.RD),
 		validateSegmentESI(what, r.ESI),
@@ -448,7 +476,14 @@ func (r IPPrefixRoute) String() string {
 // MAX-ET), that the prefix is set and masked, that a gateway IP is unzoned
 // and of the prefix's family, and that the label fits in 24 bits.
 func (r IPPrefixRoute) Validate() error {
-	what := "prefix route " + r.Key().String()
+	// The subject is formatted only for a route that fails.
+	if r.validate("") == nil {
+		return nil
+	}
+	return r.validate("prefix route " + r.Key().String())
+}
+
+func (r IPPrefixRoute) validate(what string) error {
 	if !r.Prefix.IsValid() {
 		return fieldError(what, "Prefix", "is not set", ErrInvalid)
 	}
