@@ -30,13 +30,57 @@ static __always_inline int fwd_fdb_lookup(__u64 key, struct fwd_fdb_entry *out)
 			v = READ_ONCE_U64(&s->val);
 			out->kind = v;
 			out->flags = v >> 8;
-			out->ref = v >> 32;
+			out->ref = (__u16)(v >> 16);
 			return 1;
 		}
 		if (!sk)
 			return 0;
 	}
 	return 0;
+}
+
+/* fwd_fdb_get looks key up through this CPU's cache, filling it on a miss.
+ * gen is fwd_fdb_gen as read once for this frame. */
+static __always_inline int fwd_fdb_get(__u64 key, __u32 gen, struct fwd_fdb_entry *out)
+{
+	__u32 si = (__u32)((key * FWD_FDB_HASH_MUL) >> 40) & fwd_fdb_cache_mask;
+	struct fwd_fdb_cache_set *set = bpf_map_lookup_elem(&fwd_fdb_cache, &si);
+	__u32 v;
+
+	if (set) {
+		if (set->way[0].key == key && set->way[0].gen == gen) {
+			v = set->way[0].val;
+			goto hit;
+		}
+		if (set->way[1].key == key && set->way[1].gen == gen) {
+			v = set->way[1].val;
+			goto hit;
+		}
+	}
+	if (!fwd_fdb_lookup(key, out))
+		return 0;
+	if (set) {
+		/* The new entry is the most recent; the older one stays. */
+		set->way[1] = set->way[0];
+		set->way[0].key = key;
+		set->way[0].val = (__u32)out->ref << 16 | (__u32)out->flags << 8 | out->kind;
+		set->way[0].gen = gen;
+	}
+	return 1;
+hit:
+	out->kind = v;
+	out->flags = v >> 8;
+	out->ref = v >> 16;
+	return 1;
+}
+
+/* fwd_fdb_generation reads the FDB's write generation once per frame. */
+static __always_inline __u32 fwd_fdb_generation(void)
+{
+	__u32 zero = 0;
+	__u32 *g = bpf_map_lookup_elem(&fwd_fdb_gen, &zero);
+
+	return g ? READ_ONCE_U32(g) : 0;
 }
 
 /* fwd_learn_allow takes a token from this CPU's learn bucket. */
@@ -77,7 +121,7 @@ static __always_inline int fwd_learn_check(struct fwd_fc *fc, const struct fwd_c
 	struct fwd_learn_event ev = {};
 	struct fwd_fdb_entry e;
 
-	if (fwd_fdb_lookup(fwd_fdb_make_key(fc->bd_idx, smac), &e)) {
+	if (fwd_fdb_get(fwd_fdb_make_key(fc->bd_idx, smac), fc->fdb_gen, &e)) {
 		if (e.kind == FWD_FDB_LOCAL && e.ref == ifindex)
 			return 0;
 		if (e.kind == FWD_FDB_ES && port->es_id && e.ref == port->es_id)

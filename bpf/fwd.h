@@ -103,7 +103,8 @@ enum fwd_fdb_flag {
  *   key = bd_idx << 48 | MAC (48 bits, big endian); 0 = empty slot,
  *         FWD_FDB_TOMB = deleted (skipped by lookups, reused after a grace
  *         period);
- *   val = ref << 32 | flags << 8 | kind.
+ *   val = ref << 16 | flags << 8 | kind (ref < 65536: an ifindex, a
+ *         nexthop or an ES id).
  *
  * A key's probe sequence starts at fwd_fdb_index(key) and runs linearly for
  * at most FWD_FDB_PROBES slots. One lookup is one or two cache lines: no
@@ -119,6 +120,28 @@ enum fwd_fdb_flag {
 struct fwd_fdb_slot {
 	__u64 key;
 	__u64 val;
+};
+
+/*
+ * fwd_fdb_cache: a per-CPU, two-way set-associative cache in front of the
+ * FDB (by default 64k sets, 128k entries, 2 MiB per CPU), so that the working set of busy flows stays in a
+ * few hundred pages. The FDB table lives in 4 KiB vmalloc pages; once its
+ * hot slots outgrow the TLB, every lookup pays a page walk (measured on this
+ * kind of VM: a random load from 4 MiB costs 129 ns on 4 KiB pages and 25 ns
+ * on 2 MiB pages). A way is valid only while its gen equals fwd_fdb_gen,
+ * which user space bumps after every FDB write: a write can never be hidden
+ * by a stale cache entry.
+ */
+#define FWD_FDB_CACHE_SETS 65536
+
+struct fwd_fdb_cache_way {
+	__u64 key;
+	__u32 val;
+	__u32 gen;
+};
+
+struct fwd_fdb_cache_set {
+	struct fwd_fdb_cache_way way[2];
 };
 
 /* The decoded value of an FDB slot. */

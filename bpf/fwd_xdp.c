@@ -111,6 +111,7 @@ static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, con
 	__u32 l3off, reason;
 
 	fwd_count(FWD_CTR_RX_ACCESS);
+	fc->fdb_gen = fwd_fdb_generation();
 	reason = fwd_parse_l2(data, end, &l2);
 	if (reason) {
 		fc->reason = reason;
@@ -144,7 +145,7 @@ static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, con
 		fc->reason = FWD_CTR_PASS_BUM;
 		return XDP_PASS;
 	}
-	if (!fwd_fdb_lookup(fwd_fdb_make_key(fc->bd_idx, eth->h_dest), &fe)) {
+	if (!fwd_fdb_get(fwd_fdb_make_key(fc->bd_idx, eth->h_dest), fc->fdb_gen, &fe)) {
 		fc->reason = FWD_CTR_PASS_UNKNOWN_UCAST;
 		return XDP_PASS;
 	}
@@ -272,6 +273,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 	__u32 vxoff = 0, moff, reason, vni;
 
 	fwd_count(FWD_CTR_RX_UPLINK);
+	fc->fdb_gen = fwd_fdb_generation();
 	reason = fwd_outer(data, end, cfg, &vxoff, &src);
 	if (reason) {
 		fc->reason = reason;
@@ -309,7 +311,7 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 		fc->reason = FWD_CTR_PASS_DECAP_BUM;
 		return XDP_PASS;
 	}
-	if (!fwd_fdb_lookup(fwd_fdb_make_key(fc->bd_idx, ieth->h_dest), &fe)) {
+	if (!fwd_fdb_get(fwd_fdb_make_key(fc->bd_idx, ieth->h_dest), fc->fdb_gen, &fe)) {
 		fc->reason = FWD_CTR_PASS_DECAP_UNKNOWN;
 		return XDP_PASS;
 	}

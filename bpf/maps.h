@@ -46,6 +46,25 @@ struct {
 
 const volatile __u32 fwd_fdb_mask = FWD_FDB_SLOTS_DEFAULT - 1;
 
+/* The loader may size it (a power of two) and sets fwd_fdb_cache_mask. */
+const volatile __u32 fwd_fdb_cache_mask = FWD_FDB_CACHE_SETS - 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FWD_FDB_CACHE_SETS);
+	__type(key, __u32);
+	__type(value, struct fwd_fdb_cache_set);
+} fwd_fdb_cache SEC(".maps");
+
+/* The FDB's write generation: bumped by user space after every write. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fwd_fdb_gen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FWD_MAX_ES);

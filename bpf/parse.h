@@ -24,6 +24,7 @@ struct fwd_fc {
 	__u32 reason;
 	__u32 bd;     /* the VNI */
 	__u16 bd_idx; /* its index in FDB keys */
+	__u32 fdb_gen; /* the FDB's write generation when the frame arrived */
 	__u32 egress;
 	__u32 nh;
 	__u32 nhg;

@@ -107,6 +107,16 @@ type bpfFwdEsPeerKey struct {
 	EsId uint32
 }
 
+type bpfFwdFdbCacheSet struct {
+	_   structs.HostLayout
+	Way [2]struct {
+		_   structs.HostLayout
+		Key uint64
+		Val uint32
+		Gen uint32
+	}
+}
+
 type bpfFwdFdbKind uint32
 
 const (
@@ -232,6 +242,8 @@ const (
 	bpfMapFwdEsDown           = "fwd_es_down"
 	bpfMapFwdEsPeers          = "fwd_es_peers"
 	bpfMapFwdFdb              = "fwd_fdb"
+	bpfMapFwdFdbCache         = "fwd_fdb_cache"
+	bpfMapFwdFdbGen           = "fwd_fdb_gen"
 	bpfMapFwdLearn            = "fwd_learn"
 	bpfMapFwdLearnRl          = "fwd_learn_rl"
 	bpfMapFwdNh               = "fwd_nh"
@@ -245,6 +257,7 @@ const (
 	bpfMapFwdVlanBd           = "fwd_vlan_bd"
 	bpfMapFwdVtep             = "fwd_vtep"
 	bpfProgFwdXdp             = "fwd_xdp"
+	bpfVarFwdFdbCacheMask     = "fwd_fdb_cache_mask"
 	bpfVarFwdFdbMask          = "fwd_fdb_mask"
 	bpfVarFwdUnusedLearnEvent = "fwd_unused_learn_event"
 )
@@ -305,6 +318,8 @@ type bpfMapSpecs struct {
 	FwdEsDown    *ebpf.MapSpec `ebpf:"fwd_es_down"`
 	FwdEsPeers   *ebpf.MapSpec `ebpf:"fwd_es_peers"`
 	FwdFdb       *ebpf.MapSpec `ebpf:"fwd_fdb"`
+	FwdFdbCache  *ebpf.MapSpec `ebpf:"fwd_fdb_cache"`
+	FwdFdbGen    *ebpf.MapSpec `ebpf:"fwd_fdb_gen"`
 	FwdLearn     *ebpf.MapSpec `ebpf:"fwd_learn"`
 	FwdLearnRl   *ebpf.MapSpec `ebpf:"fwd_learn_rl"`
 	FwdNh        *ebpf.MapSpec `ebpf:"fwd_nh"`
@@ -323,6 +338,7 @@ type bpfMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type bpfVariableSpecs struct {
+	FwdFdbCacheMask     *ebpf.VariableSpec `ebpf:"fwd_fdb_cache_mask"`
 	FwdFdbMask          *ebpf.VariableSpec `ebpf:"fwd_fdb_mask"`
 	FwdUnusedLearnEvent *ebpf.VariableSpec `ebpf:"fwd_unused_learn_event"`
 }
@@ -354,6 +370,8 @@ type bpfMaps struct {
 	FwdEsDown    *ebpf.Map `ebpf:"fwd_es_down"`
 	FwdEsPeers   *ebpf.Map `ebpf:"fwd_es_peers"`
 	FwdFdb       *ebpf.Map `ebpf:"fwd_fdb"`
+	FwdFdbCache  *ebpf.Map `ebpf:"fwd_fdb_cache"`
+	FwdFdbGen    *ebpf.Map `ebpf:"fwd_fdb_gen"`
 	FwdLearn     *ebpf.Map `ebpf:"fwd_learn"`
 	FwdLearnRl   *ebpf.Map `ebpf:"fwd_learn_rl"`
 	FwdNh        *ebpf.Map `ebpf:"fwd_nh"`
@@ -377,6 +395,8 @@ func (m *bpfMaps) Close() error {
 		m.FwdEsDown,
 		m.FwdEsPeers,
 		m.FwdFdb,
+		m.FwdFdbCache,
+		m.FwdFdbGen,
 		m.FwdLearn,
 		m.FwdLearnRl,
 		m.FwdNh,
@@ -396,6 +416,7 @@ func (m *bpfMaps) Close() error {
 //
 // It can be passed to loadBpfObjects or ebpf.CollectionSpec.LoadAndAssign.
 type bpfVariables struct {
+	FwdFdbCacheMask     *ebpf.Variable `ebpf:"fwd_fdb_cache_mask"`
 	FwdFdbMask          *ebpf.Variable `ebpf:"fwd_fdb_mask"`
 	FwdUnusedLearnEvent *ebpf.Variable `ebpf:"fwd_unused_learn_event"`
 }

@@ -33,11 +33,17 @@ type Options struct {
 	PinDir string
 	// FDBMax is the FDB's capacity; 0 means DefaultFDBMax.
 	FDBMax uint32
+	// FDBCacheSets sizes the per-CPU FDB cache (two entries a set, 32 bytes
+	// a set per CPU): a power of two, 0 means DefaultFDBCacheSets.
+	FDBCacheSets uint32
 	// Logger receives the dataplane's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
 
 func (o *Options) validate() error {
+	if n := o.FDBCacheSets; n != 0 && (n&(n-1) != 0 || n > 1<<20) {
+		return fmt.Errorf("fdb cache of %d sets: want a power of two up to %d: %w", n, 1<<20, ErrInvalid)
+	}
 	if o.FDBMax > 1<<24 {
 		return fmt.Errorf("fdb size %d: more than %d entries: %w", o.FDBMax, 1<<24, ErrInvalid)
 	}
@@ -91,6 +97,14 @@ func Load(opts *Options) (*Dataplane, error) {
 	if err := spec.Variables[bpfVarFwdFdbMask].Set(slots - 1); err != nil {
 		return nil, fmt.Errorf("size fdb: %w", err)
 	}
+	sets := opts.FDBCacheSets
+	if sets == 0 {
+		sets = DefaultFDBCacheSets
+	}
+	spec.Maps[bpfMapFwdFdbCache].MaxEntries = sets
+	if err := spec.Variables[bpfVarFwdFdbCacheMask].Set(sets - 1); err != nil {
+		return nil, fmt.Errorf("size fdb cache: %w", err)
+	}
 
 	collOpts := &ebpf.CollectionOptions{}
 	if opts.PinDir != "" {
@@ -98,7 +112,9 @@ func Load(opts *Options) (*Dataplane, error) {
 			return nil, fmt.Errorf("create pin dir: %w", err)
 		}
 		for name, m := range spec.Maps {
-			if !strings.HasPrefix(name, ".") {
+			// The FDB cache is private to each instance (and sized by
+			// its options): everything else is state to adopt.
+			if !strings.HasPrefix(name, ".") && name != bpfMapFwdFdbCache {
 				m.Pinning = ebpf.PinByName
 			}
 		}
@@ -126,7 +142,7 @@ func Load(opts *Options) (*Dataplane, error) {
 	}
 	d.grace = newGrace(d.log)
 	d.groups = newSlotTable(d.objs.FwdNhgSlot, d.nhActive, d.grace)
-	if d.fdb, err = newFDBTable(d.objs.FwdFdb, d.grace); err != nil {
+	if d.fdb, err = newFDBTable(d.objs.FwdFdb, d.objs.FwdFdbGen, d.grace); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -276,6 +292,6 @@ func (d *Dataplane) Unpin() error {
 func (d *Dataplane) maps() []*ebpf.Map {
 	m := &d.objs.bpfMaps
 	return []*ebpf.Map{m.FwdBd, m.FwdConfig, m.FwdCounters, m.FwdEs, m.FwdEsDown, m.FwdEsPeers,
-		m.FwdFdb, m.FwdLearn, m.FwdLearnRl, m.FwdNh, m.FwdNhDown, m.FwdNhgActive, m.FwdNhgSlot,
+		m.FwdFdb, m.FwdFdbCache, m.FwdFdbGen, m.FwdLearn, m.FwdLearnRl, m.FwdNh, m.FwdNhDown, m.FwdNhgActive, m.FwdNhgSlot,
 		m.FwdPort, m.FwdPortBd, m.FwdTrace, m.FwdTx, m.FwdVlanBd, m.FwdVtep}
 }

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -38,13 +39,16 @@ type fdbTable struct {
 	mem  []byte
 	mask uint32
 	g    *grace
+	// gen is fwd_fdb_gen, bumped after every write so that the fast
+	// path's per-CPU caches drop what they hold.
+	gen *words
 
 	mu       sync.Mutex
 	count    int
 	reusable map[uint32]struct{}
 }
 
-func newFDBTable(m *ebpf.Map, g *grace) (*fdbTable, error) {
+func newFDBTable(m, gen *ebpf.Map, g *grace) (*fdbTable, error) {
 	n := m.MaxEntries()
 	if n&(n-1) != 0 || m.ValueSize() != fdbSlot {
 		return nil, fmt.Errorf("fdb map: %d slots of %d bytes, want a power of two of %d", n, m.ValueSize(), fdbSlot)
@@ -54,6 +58,10 @@ func newFDBTable(m *ebpf.Map, g *grace) (*fdbTable, error) {
 		return nil, fmt.Errorf("mmap fdb: %w", err)
 	}
 	t := &fdbTable{mem: mem, mask: n - 1, g: g, reusable: make(map[uint32]struct{})}
+	if t.gen, err = mmapWords(gen); err != nil {
+		_ = unix.Munmap(mem)
+		return nil, fmt.Errorf("map fdb generation: %w", err)
+	}
 	// Adopt a pinned table: count what is live, recycle what was deleted.
 	var tombs []uint32
 	for i := uint32(0); i < n; i++ {
@@ -85,8 +93,12 @@ func (t *fdbTable) close() error {
 	}
 	err := unix.Munmap(t.mem)
 	t.mem = nil
-	return err
+	return errors.Join(err, t.gen.close())
 }
+
+// bump invalidates every cached FDB entry in the fast path: call it after
+// the writes it covers (write the table first, then bump).
+func (t *fdbTable) bump() { t.gen.add(0, 1) }
 
 func fdbIndex(key uint64) uint32 { return uint32((key * fdbHashMul) >> 32) }
 
@@ -96,11 +108,11 @@ func fdbMakeKey(idx uint16, mac [6]byte) uint64 {
 }
 
 func fdbMakeVal(e FDBEntry) uint64 {
-	return uint64(e.Ref)<<32 | uint64(e.Flags)<<8 | uint64(e.Kind)
+	return uint64(e.Ref&0xffff)<<16 | uint64(e.Flags)<<8 | uint64(e.Kind)
 }
 
 func fdbEntry(v uint64) FDBEntry {
-	return FDBEntry{Kind: FDBKind(v), Flags: uint8(v >> 8), Ref: uint32(v >> 32)}
+	return FDBEntry{Kind: FDBKind(v), Flags: uint8(v >> 8), Ref: uint32(uint16(v >> 16))}
 }
 
 // errFDBFull reports a probe chain with no room.
@@ -212,6 +224,7 @@ func (d *Dataplane) SetFDB(k FDBKey, e FDBEntry) error {
 	if err := d.fdb.set(fdbMakeKey(idx, k.MAC), fdbMakeVal(e)); err != nil {
 		return fmt.Errorf("set fdb %d/%x: %w", k.BD, k.MAC, err)
 	}
+	d.fdb.bump()
 	return nil
 }
 
@@ -238,6 +251,9 @@ func (d *Dataplane) DeleteFDB(k FDBKey) error {
 	}
 	d.fdb.mu.Lock()
 	ok := d.fdb.del(fdbMakeKey(idx, k.MAC))
+	if ok {
+		d.fdb.bump()
+	}
 	d.fdb.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
@@ -267,6 +283,7 @@ func (d *Dataplane) SetFDBBatch(keys []FDBKey, entries []FDBEntry) (int, error) 
 	}
 	d.fdb.mu.Lock()
 	defer d.fdb.mu.Unlock()
+	defer d.fdb.bump() // also after a partial batch
 	for i, k := range keys {
 		if err := d.fdb.set(fdbMakeKey(idx[k.BD], k.MAC), fdbMakeVal(entries[i])); err != nil {
 			return i, fmt.Errorf("fdb batch entry %d (%d/%x): %w", i, k.BD, k.MAC, err)
@@ -339,6 +356,7 @@ func (t *fdbTable) purgeBD(idx uint16) int {
 		}
 	}
 	if len(gone) > 0 {
+		t.bump()
 		t.recycle(gone)
 	}
 	return len(gone)

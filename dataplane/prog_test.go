@@ -333,3 +333,35 @@ func TestDecap(t *testing.T) {
 			expect{action: ActionDrop, reason: "drop_decap_remote"})
 	})
 }
+
+// TestFDBCacheInvalidation: the per-CPU FDB cache never hides a write. Each
+// frame runs twice (the second from the cache), then the entry changes.
+func TestFDBCacheInvalidation(t *testing.T) {
+	f := newFixture(t)
+	in := buildFrame(t, frameSpec{dst: hostR, src: hostA})
+	for _, step := range []struct {
+		set    func()
+		reason string
+		nh     uint32
+	}{
+		{func() {}, "tx_encap4", 1},
+		{func() { f.fdb(bdA, hostR, FDBVTEP, 2, 0) }, "tx_encap4", 2},
+		{func() { f.fdb(bdA, hostR, FDBVTEP, 5, 0) }, "tx_encap6", 5},
+		{func() { f.must(f.d.DeleteFDB(FDBKey{BD: bdA, MAC: hostR})) }, "pass_unknown_ucast", 0},
+		{func() { f.fdb(bdA, hostR, FDBLocal, f.acc2, 0) }, "tx_local", 0},
+	} {
+		step.set()
+		for i := 0; i < 2; i++ {
+			_, tr, _ := f.run(in, f.acc1)
+			if tr.Reason != step.reason || tr.NextHop != step.nh {
+				t.Fatalf("run %d: %s via nexthop %d, want %s via %d", i, tr.Reason, tr.NextHop, step.reason, step.nh)
+			}
+		}
+	}
+	// A source MAC that moves is seen moving at once.
+	f.fdb(bdA, hostA, FDBLocal, f.acc2, 0)
+	_, _, delta := f.run(in, f.acc1)
+	if delta["learn_event"] != 1 {
+		t.Fatalf("a moved source MAC raised no learn event: %v", delta)
+	}
+}

@@ -16,7 +16,9 @@ const (
 	MaxSlots      = 2 * MaxGroups
 	GroupBuckets  = 128
 	DefaultFDBMax = 1 << 20 // MACs; the table has twice as many slots
-	counterSlots  = 128
+	// DefaultFDBCacheSets: 128k cached entries, 2 MiB per CPU.
+	DefaultFDBCacheSets = 1 << 16
+	counterSlots        = 128
 )
 
 // PortRole says how the fast path treats frames arriving on a port.

@@ -45,6 +45,8 @@ func (w *words) load(i uint32) uint32 { return atomic.LoadUint32(w.ptr(i)) }
 
 func (w *words) swap(i, v uint32) uint32 { return atomic.SwapUint32(w.ptr(i), v) }
 
+func (w *words) add(i, v uint32) uint32 { return atomic.AddUint32(w.ptr(i), v) }
+
 // setBit sets or clears bit id of the bitmap with one atomic instruction.
 func (w *words) setBit(id uint32, on bool) {
 	p, mask := w.ptr(id>>5), uint32(1)<<(id&31)
