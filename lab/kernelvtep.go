@@ -20,6 +20,10 @@ type KernelVTEPConfig struct {
 	Local netip.Addr
 	// Ports are the host-facing links to enslave to the bridge.
 	Ports []string
+	// ZeroUDPChecksum makes the vxlan device send UDP checksum 0
+	// (`noudpcsum` over IPv4, `udp6zerocsumtx` over IPv6), as fwd does,
+	// instead of the kernel's default of computing it.
+	ZeroUDPChecksum bool
 }
 
 // KernelVTEP is the Linux kernel's VTEP as FRR programs it: a vxlan device
@@ -49,8 +53,13 @@ func (t *Topology) AddKernelVTEP(ctx context.Context, ns *NS, cfg KernelVTEPConf
 	k := &KernelVTEP{NS: ns, VNI: cfg.VNI, Local: cfg.Local, VXLAN: "vxlan" + vni, Bridge: "br" + vni}
 	args := []string{"link", "add", k.VXLAN, "type", "vxlan", "id", vni, "local", cfg.Local.String(),
 		"dstport", strconv.Itoa(VXLANPort), "nolearning"}
-	if cfg.Local.Is6() {
+	switch {
+	case cfg.Local.Is6() && cfg.ZeroUDPChecksum:
+		args = append(args, "udp6zerocsumrx", "udp6zerocsumtx")
+	case cfg.Local.Is6():
 		args = append(args, "udp6zerocsumrx")
+	case cfg.ZeroUDPChecksum:
+		args = append(args, "noudpcsum")
 	}
 	steps := [][]string{
 		args,

@@ -40,6 +40,6 @@ Try it without touching your network: sudo fwd lab demo`,
 		SilenceErrors: true,
 	}
 	cmd.PersistentFlags().BoolVarP(&opts.verbose, "verbose", "v", false, "log every step (commands run, kernel objects made) to stderr")
-	cmd.AddCommand(newVersionCmd(opts), newLabCmd(opts))
+	cmd.AddCommand(newVersionCmd(opts), newLabCmd(opts), newBenchCmd(opts))
 	return cmd
 }
