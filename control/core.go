@@ -475,11 +475,20 @@ func (c *core) groupOf(id uint32, members []netip.Addr) uint32 {
 	if len(g.Members) == 0 {
 		return c.groupOf(id, nil)
 	}
+	var held []nhg.Bucket
+	if e, ok := c.groups.Get(id); ok && e.Status == nhg.Installed {
+		held = e.Buckets
+	}
 	ch, err := c.groups.Add(g)
 	if err != nil {
 		c.log.Error("build group", "group", id, "err", err)
 		c.stats.WriteErrors++
 		return id
+	}
+	if ch.Op == nhg.OpReplace && slices.Equal(ch.Buckets, held) {
+		// The fast path holds this table already: no write.
+		_ = c.groups.ReportInstall(ch.ID, nil)
+		return ch.ID
 	}
 	if ch.Op == nhg.OpReplace {
 		b := make([]dataplane.Bucket, len(ch.Buckets))

@@ -249,6 +249,9 @@ func TestLocalESAndDF(t *testing.T) {
 	if dp.es[id].Flags&dataplane.ESNonDF == 0 {
 		t.Fatal("a PE whose ES port is down stays DF")
 	}
+	if d := diff(before, dp.writes); d["group"] != 0 {
+		t.Fatalf("port down rewrote an unchanged group: %v", d)
+	}
 	// Back up: non-DF during the DF delay, DF after it.
 	c.cfg.DFDelay = 3 * time.Second
 	c.portState(7, true)
