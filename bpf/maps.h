@@ -107,10 +107,12 @@ struct {
 	__type(value, __u32);
 } fwd_nhg_active SEC(".maps");
 
-/* Immutable group versions. A slot is written only while no group points at
- * it and no reader can still hold it (a grace period after its retirement). */
+/* Immutable group versions. A slot is written (by user space, through its
+ * mapping: no syscall) only while no group points at it and no reader can
+ * still hold it (a grace period after its retirement). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, FWD_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, struct fwd_nhg);

@@ -141,7 +141,10 @@ func Load(opts *Options) (*Dataplane, error) {
 		return nil, err
 	}
 	d.grace = newGrace(d.log)
-	d.groups = newSlotTable(d.objs.FwdNhgSlot, d.nhActive, d.grace)
+	if d.groups, err = newSlotTable(d.objs.FwdNhgSlot, d.nhActive, d.grace); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if d.fdb, err = newFDBTable(d.objs.FwdFdb, d.objs.FwdFdbGen, d.grace); err != nil {
 		d.Close()
 		return nil, err
@@ -248,7 +251,7 @@ func (d *Dataplane) Close() error {
 		}
 	}
 	if d.groups != nil {
-		d.groups.close()
+		errs = append(errs, d.groups.close())
 	}
 	if d.grace != nil {
 		d.grace.close()

@@ -1,11 +1,14 @@
 package dataplane
 
 import (
+	"encoding/binary"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 )
 
 // slotTable manages the immutable group versions in fwd_nhg_slot and the
@@ -16,7 +19,9 @@ import (
 // store. The old slot is retired and returns to the free list only after a
 // grace period (see grace), so no reader ever sees a slot change under it.
 type slotTable struct {
-	slots  *ebpf.Map
+	// slots is fwd_nhg_slot mapped into this process: a version is
+	// written straight into a free slot, with no syscall.
+	slots  []byte
 	active *words
 	grace  *grace
 
@@ -28,8 +33,20 @@ type slotTable struct {
 	closed  bool
 }
 
-func newSlotTable(slots *ebpf.Map, active *words, g *grace) *slotTable {
-	t := &slotTable{slots: slots, active: active, grace: g, gen: uint32(time.Now().UnixNano())}
+// slotSize is the stride of fwd_nhg_slot: sizeof(struct fwd_nhg), a
+// multiple of 8.
+const slotSize = 8 + 8*GroupBuckets
+
+func newSlotTable(m *ebpf.Map, active *words, g *grace) (*slotTable, error) {
+	if m.ValueSize() != slotSize || m.MaxEntries() != MaxSlots {
+		return nil, fmt.Errorf("group slot map: %d slots of %d bytes, want %d of %d", m.MaxEntries(), m.ValueSize(), MaxSlots, slotSize)
+	}
+	size := (MaxSlots*slotSize + os.Getpagesize() - 1) / os.Getpagesize() * os.Getpagesize()
+	mem, err := unix.Mmap(m.FD(), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap group slots: %w", err)
+	}
+	t := &slotTable{slots: mem, active: active, grace: g, gen: uint32(time.Now().UnixNano())}
 	t.cond = sync.NewCond(&t.mu)
 	// Adopt what a previous instance left in pinned maps: slots that are
 	// active stay taken; every other slot is free (slot 0 means "none").
@@ -44,14 +61,20 @@ func newSlotTable(slots *ebpf.Map, active *words, g *grace) *slotTable {
 			t.free = append(t.free, s)
 		}
 	}
-	return t
+	return t, nil
 }
 
-func (t *slotTable) close() {
+func (t *slotTable) close() error {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.closed = true
 	t.cond.Broadcast()
-	t.mu.Unlock()
+	if t.slots == nil {
+		return nil
+	}
+	err := unix.Munmap(t.slots)
+	t.slots = nil
+	return err
 }
 
 // alloc takes a free slot, waiting for a grace period when every slot not
@@ -95,14 +118,18 @@ func (t *slotTable) replace(id uint32, buckets []Bucket) (uint32, error) {
 	t.gen++
 	gen := t.gen
 	t.mu.Unlock()
-	v := bpfFwdNhg{Gen: gen, Nbuckets: uint16(len(buckets))}
+	// Nobody reads this slot: it is free, and free since a grace period.
+	v := t.slots[uintptr(slot)*slotSize : uintptr(slot+1)*slotSize]
+	le := binary.LittleEndian
+	le.PutUint32(v[0:], gen)
+	le.PutUint16(v[4:], uint16(len(buckets)))
+	le.PutUint16(v[6:], 0)
 	for i, b := range buckets {
-		v.Buckets[i] = bpfFwdNhgBucket{Primary: b.Primary, Backup: b.Backup}
+		le.PutUint32(v[8+8*i:], b.Primary)
+		le.PutUint32(v[12+8*i:], b.Backup)
 	}
-	if err := t.slots.Update(slot, &v, ebpf.UpdateAny); err != nil {
-		t.retire(slot)
-		return 0, fmt.Errorf("write slot %d: %w", slot, err)
-	}
+	// The swap is a full barrier: the version is complete before any
+	// reader can find it.
 	if old := t.active.swap(id, slot); old != 0 {
 		t.retire(old)
 	}
@@ -120,15 +147,13 @@ func (t *slotTable) read(id uint32) ([]Bucket, uint32, error) {
 	if slot == 0 {
 		return nil, 0, fmt.Errorf("group %d: %w", id, ErrNotFound)
 	}
-	var v bpfFwdNhg
-	if err := t.slots.Lookup(slot, &v); err != nil {
-		return nil, 0, fmt.Errorf("read slot %d: %w", slot, err)
-	}
-	out := make([]Bucket, v.Nbuckets)
+	v := t.slots[uintptr(slot)*slotSize : uintptr(slot+1)*slotSize]
+	le := binary.LittleEndian
+	out := make([]Bucket, min(int(le.Uint16(v[4:])), GroupBuckets))
 	for i := range out {
-		out[i] = Bucket{Primary: v.Buckets[i].Primary, Backup: v.Buckets[i].Backup}
+		out[i] = Bucket{Primary: le.Uint32(v[8+8*i:]), Backup: le.Uint32(v[12+8*i:])}
 	}
-	return out, v.Gen, nil
+	return out, le.Uint32(v[0:]), nil
 }
 
 // GroupStats reports the slot table's state.

@@ -13,7 +13,7 @@ import (
 
 // TestAtomicGroupReplace forwards frames through a group on one CPU while
 // the other CPU replaces the group as fast as it can. Version v of the group
-// uses only the nexthop pair v%8 (nexthops 21-36, disjoint pairs). Every
+// uses only the nexthop pair v%32 (nexthops 21-84, disjoint pairs). Every
 // frame must leave through a member of a version that was active while it
 // ran: the one published before it, or a later one up to the one published
 // after it (plus the one being installed). A torn read or a slot reused too
@@ -21,7 +21,7 @@ import (
 // as a drop.
 func TestAtomicGroupReplace(t *testing.T) {
 	f := newFixture(t)
-	const pairs = 8
+	const pairs = 32
 	for n := 21; n < 21+2*pairs; n++ {
 		f.must(f.d.SetNextHop(uint32(n), NextHop{Src: localVTEP4, Dst: netip.AddrFrom4([4]byte{198, 51, 100, byte(n)}),
 			Ifindex: f.up, SrcMAC: upMAC, DstMAC: routerMAC}))
