@@ -167,7 +167,7 @@ func (r *failoverRig) undo(ctx context.Context, ev FailoverEvent) error {
 		_, err := r.ctrl.Apply(ctx, []evpn.Path{failoverEADES(pe, failoverRemoteESI)})
 		return err
 	case FailoverUnderlayLost:
-		return r.ctrl.UnderlayUpdate(ctx, r.ul.resolve(pe))
+		return r.ctrl.UnderlayUpdate(ctx, r.ul.Resolve(pe))
 	case FailoverLocalPortDown:
 		return r.ctrl.PortState(ctx, uint32(r.a0), true)
 	}

@@ -85,37 +85,18 @@ func failoverRD(a netip.Addr, n uint16) evpn.RD {
 }
 
 func failoverEADES(pe netip.Addr, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.EADRoute{RD: failoverRD(pe, 0), ESI: esi, EthernetTag: evpn.MaxET},
-		Attrs: evpn.Attrs{NextHop: pe}, Source: evpn.SourceAPI}
+	return evpn.EADPerESPath(failoverRD(pe, 0), esi, pe, evpn.SourceAPI)
 }
 
 func failoverEADEVI(pe netip.Addr, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.EADRoute{RD: failoverRD(pe, failoverVNI), ESI: esi, Label: failoverVNI},
-		Attrs: evpn.Attrs{NextHop: pe}, Source: evpn.SourceAPI}
+	return evpn.EADPerEVIPath(failoverRD(pe, failoverVNI), esi, failoverVNI, pe, evpn.SourceAPI)
 }
 
 func failoverType2(pe netip.Addr, m evpn.MAC, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.MACIPRoute{RD: failoverRD(pe, failoverVNI), ESI: esi, MAC: m, Label1: failoverVNI},
-		Attrs: evpn.Attrs{NextHop: pe}, Source: evpn.SourceAPI}
+	return evpn.MACPath(failoverRD(pe, failoverVNI), esi, m, failoverVNI, pe, evpn.SourceAPI)
 }
 
-func failoverWithdraw(p evpn.Path) evpn.Path {
-	return evpn.Path{Route: p.Route, Source: p.Source, Withdraw: true}
-}
-
-// failoverUnderlay resolves every VTEP to the uplink, with the sink's MAC
-// as the next hop: the static Underlay the controller watches VTEPs with.
-type failoverUnderlay struct {
-	ifindex        int
-	srcMAC, dstMAC [6]byte
-}
-
-func (u *failoverUnderlay) resolve(v netip.Addr) vxlan.Underlay {
-	return vxlan.Underlay{VTEP: v, Ifindex: u.ifindex, SrcMAC: u.srcMAC, DstMAC: u.dstMAC, Src: failoverLocal, Reachable: true}
-}
-
-func (u *failoverUnderlay) Watch(v netip.Addr) (vxlan.Underlay, error) { return u.resolve(v), nil }
-func (u *failoverUnderlay) Unwatch(netip.Addr)                         {}
+func failoverWithdraw(p evpn.Path) evpn.Path { return p.Withdrawal() }
 
 // failoverDP is the real dataplane as the controller sees it, with a clock
 // on every write while armed: it tells when, inside a controller call, the
@@ -244,7 +225,7 @@ type failoverRig struct {
 	fwd             *lab.FwdVTEP
 	dp              *failoverDP
 	bench           *dataplane.Bench
-	ul              *failoverUnderlay
+	ul              *vxlan.StaticResolver
 	ctrl            *control.Controller
 	stopCtrl        context.CancelFunc
 	ctrlDone        chan error
@@ -326,7 +307,7 @@ func newFailoverRig(ctx context.Context, n int, o *FailoverOptions, step func(st
 		}
 	}
 	r.dp = &failoverDP{Dataplane: r.fwd.Dataplane()}
-	r.ul = &failoverUnderlay{ifindex: r.u0, srcMAC: [6]byte(up.A.MAC), dstMAC: [6]byte(up.B.MAC)}
+	r.ul = &vxlan.StaticResolver{Ifindex: r.u0, SrcMAC: [6]byte(up.A.MAC), DstMAC: [6]byte(up.B.MAC), Src: failoverLocal}
 	cfg := control.Config{VTEP4: failoverLocal, BDs: []uint32{failoverVNI}, Uplinks: []uint32{uint32(r.u0)},
 		ESes:   []control.LocalES{{ESI: failoverLocalESI, Ifindex: uint32(r.a0), DFAlg: evpn.DFAlgPreference}},
 		Logger: o.Logger}

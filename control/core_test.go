@@ -42,18 +42,17 @@ func rd(a netip.Addr, n uint16) evpn.RD {
 func macN(i int) evpn.MAC { return evpn.MAC{0x02, 0xaa, 0, byte(i >> 16), byte(i >> 8), byte(i)} }
 
 func type2(from netip.Addr, m evpn.MAC, esi evpn.ESI, seq uint32) evpn.Path {
-	return evpn.Path{Route: evpn.MACIPRoute{RD: rd(from, vni), ESI: esi, MAC: m, Label1: vni},
-		Attrs: evpn.Attrs{NextHop: from, MACMobility: evpn.MACMobility{Seq: seq}}, Source: evpn.SourceAPI}
+	p := evpn.MACPath(rd(from, vni), esi, m, vni, from, evpn.SourceAPI)
+	p.Attrs.MACMobility.Seq = seq
+	return p
 }
 
 func eadES(from netip.Addr, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.EADRoute{RD: rd(from, 0), ESI: esi, EthernetTag: evpn.MaxET},
-		Attrs: evpn.Attrs{NextHop: from}, Source: evpn.SourceAPI}
+	return evpn.EADPerESPath(rd(from, 0), esi, from, evpn.SourceAPI)
 }
 
 func eadEVI(from netip.Addr, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.EADRoute{RD: rd(from, vni), ESI: esi, Label: vni},
-		Attrs: evpn.Attrs{NextHop: from}, Source: evpn.SourceAPI}
+	return evpn.EADPerEVIPath(rd(from, vni), esi, vni, from, evpn.SourceAPI)
 }
 
 func type4(from netip.Addr, esi evpn.ESI, pref uint16) evpn.Path {
@@ -66,9 +65,7 @@ func type3(from netip.Addr) evpn.Path {
 		Attrs: evpn.Attrs{NextHop: from}, Source: evpn.SourceAPI}
 }
 
-func withdraw(p evpn.Path) evpn.Path {
-	return evpn.Path{Route: p.Route, Source: p.Source, Withdraw: true}
-}
+func withdraw(p evpn.Path) evpn.Path { return p.Withdrawal() }
 
 func baseConfig() Config {
 	return Config{VTEP4: me, BDs: []uint32{vni}, ESes: []LocalES{localES}}

@@ -70,35 +70,18 @@ func tierRD(a netip.Addr, n uint16) evpn.RD {
 }
 
 func tierEADES(pe netip.Addr, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.EADRoute{RD: tierRD(pe, 0), ESI: esi, EthernetTag: evpn.MaxET},
-		Attrs: evpn.Attrs{NextHop: pe}, Source: evpn.SourceAPI}
+	return evpn.EADPerESPath(tierRD(pe, 0), esi, pe, evpn.SourceAPI)
 }
 
 func tierEADEVI(pe netip.Addr, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.EADRoute{RD: tierRD(pe, tierVNI), ESI: esi, Label: tierVNI},
-		Attrs: evpn.Attrs{NextHop: pe}, Source: evpn.SourceAPI}
+	return evpn.EADPerEVIPath(tierRD(pe, tierVNI), esi, tierVNI, pe, evpn.SourceAPI)
 }
 
 func tierType2(pe netip.Addr, m evpn.MAC, esi evpn.ESI) evpn.Path {
-	return evpn.Path{Route: evpn.MACIPRoute{RD: tierRD(pe, tierVNI), ESI: esi, MAC: m, Label1: tierVNI},
-		Attrs: evpn.Attrs{NextHop: pe}, Source: evpn.SourceAPI}
+	return evpn.MACPath(tierRD(pe, tierVNI), esi, m, tierVNI, pe, evpn.SourceAPI)
 }
 
-func tierWithdraw(p evpn.Path) evpn.Path {
-	return evpn.Path{Route: p.Route, Source: p.Source, Withdraw: true}
-}
-
-// tierUnderlay resolves every VTEP to the uplink, next hop the sink.
-type tierUnderlay struct {
-	ifindex        int
-	srcMAC, dstMAC [6]byte
-}
-
-func (u *tierUnderlay) resolve(v netip.Addr) vxlan.Underlay {
-	return vxlan.Underlay{VTEP: v, Ifindex: u.ifindex, SrcMAC: u.srcMAC, DstMAC: u.dstMAC, Src: tierLocal, Reachable: true}
-}
-func (u *tierUnderlay) Watch(v netip.Addr) (vxlan.Underlay, error) { return u.resolve(v), nil }
-func (u *tierUnderlay) Unwatch(netip.Addr)                         {}
+func tierWithdraw(p evpn.Path) evpn.Path { return p.Withdrawal() }
 
 // tierDP is the real dataplane, recording every write the controller makes,
 // in order.
@@ -171,7 +154,7 @@ type tierLab struct {
 	ctx   context.Context
 	dp    *tierDP
 	ctrl  *control.Controller
-	ul    *tierUnderlay
+	ul    *vxlan.StaticResolver
 	bench *dataplane.Bench
 	a0    int
 }
@@ -237,7 +220,7 @@ func newTierLab(t *testing.T) *tierLab {
 		t.Fatal(err)
 	}
 	l.dp = &tierDP{Dataplane: f.Dataplane()}
-	l.ul = &tierUnderlay{ifindex: u0, srcMAC: [6]byte(up.A.MAC), dstMAC: [6]byte(up.B.MAC)}
+	l.ul = &vxlan.StaticResolver{Ifindex: u0, SrcMAC: [6]byte(up.A.MAC), DstMAC: [6]byte(up.B.MAC), Src: tierLocal}
 	cfg := control.Config{VTEP4: tierLocal, BDs: []uint32{tierVNI},
 		ESes: []control.LocalES{{ESI: tierLocalESI, Ifindex: uint32(l.a0), DFAlg: evpn.DFAlgPreference}}}
 	l.ctrl, err = control.New(cfg, l.dp, l.ul, nil)
@@ -394,7 +377,7 @@ func TestFailoverTier1UnderlayLost(t *testing.T) {
 	}
 	t.Logf("after the flip: %s", l.nonzero(d))
 	// Reachable again: traffic comes back to it.
-	if err := l.ctrl.UnderlayUpdate(l.ctx, l.ul.resolve(dead)); err != nil {
+	if err := l.ctrl.UnderlayUpdate(l.ctx, l.ul.Resolve(dead)); err != nil {
 		t.Fatal(err)
 	}
 	if d := l.after(); d[tierKey(dead)] == 0 {
