@@ -553,7 +553,16 @@ func (c *core) flushES(esi evpn.ESI) {
 		want.Ifindex = e.local.Ifindex
 		want.BackupGroup = e.backup
 		c.syncPeers(e, active)
-		if !c.electDF(e, peers) {
+		nonDF := !c.electDF(e, peers)
+		if e.hasWritten && (!e.portUp || !c.uplinksUp()) {
+			// While the port is down its down bit already sends
+			// everything to the ES peers: the fast path's DF flag is
+			// moot until the port is back (then the DF delay makes it
+			// non-DF anyway), so a port-down event writes nothing
+			// beyond its bit.
+			nonDF = e.written.Flags&dataplane.ESNonDF != 0
+		}
+		if nonDF {
 			want.Flags |= dataplane.ESNonDF
 		}
 	}

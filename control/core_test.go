@@ -243,11 +243,11 @@ func TestLocalESAndDF(t *testing.T) {
 		t.Fatalf("port down wrote %v", d)
 	}
 	c.flush()
-	if dp.es[id].Flags&dataplane.ESNonDF == 0 {
+	if c.ess[esiLoc].df {
 		t.Fatal("a PE whose ES port is down stays DF")
 	}
-	if d := diff(before, dp.writes); d["group"] != 0 {
-		t.Fatalf("port down rewrote an unchanged group: %v", d)
+	if d := diff(before, dp.writes); d["group"] != 0 || d["es"] != 0 || d["bit"] != 1 {
+		t.Fatalf("port down wrote more than its bit: %v", d)
 	}
 	// Back up: non-DF during the DF delay, DF after it.
 	c.cfg.DFDelay = 3 * time.Second
