@@ -101,7 +101,14 @@ type core struct {
 	flood   map[uint32]map[netip.Addr]int
 	uplinks map[uint32]bool
 
+	// What the sink was told, and per object which keys: see originate.
 	advertised map[evpn.RouteKey]evpn.Path
+	advBD      []evpn.RouteKey
+	advES      map[evpn.ESI][]evpn.RouteKey
+	advMAC     map[macKey][]evpn.RouteKey
+	origBDs    bool
+	origES     map[evpn.ESI]struct{}
+	origMAC    map[macKey]struct{}
 
 	dirtyES  map[evpn.ESI]struct{}
 	dirtyMAC map[macKey]struct{}
@@ -123,6 +130,8 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[macKey]*mac{},
 		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
 		dirtyES: map[evpn.ESI]struct{}{}, dirtyMAC: map[macKey]struct{}{},
+		advertised: map[evpn.RouteKey]evpn.Path{}, advES: map[evpn.ESI][]evpn.RouteKey{}, advMAC: map[macKey][]evpn.RouteKey{},
+		origBDs: true, origES: map[evpn.ESI]struct{}{}, origMAC: map[macKey]struct{}{},
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -151,6 +160,7 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		e.upSince = c.now()
 		c.byPort[l.Ifindex] = e
 		c.dirtyES[l.ESI] = struct{}{}
+		c.origES[l.ESI] = struct{}{}
 	}
 	c.flush()
 	return c, nil
@@ -780,6 +790,7 @@ func (c *core) localESState(e *es) {
 	down := !e.portUp || !c.uplinksUp()
 	c.write(c.dp.SetESDown(e.id, down), &c.stats.DownBitFlips)
 	c.dirtyES[e.esi] = struct{}{}
+	c.origES[e.esi] = struct{}{}
 }
 
 // learned installs a MAC learned on a local port.
@@ -803,6 +814,7 @@ func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
 		st.local.es.macs[mk] = struct{}{}
 	}
 	c.dirtyMAC[mk] = struct{}{}
+	c.origMAC[mk] = struct{}{}
 }
 
 // idPool hands out small ids.

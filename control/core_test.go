@@ -423,3 +423,48 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginateIncremental: the routes this node originates follow its
+// ports and learned MACs, and an event only re-sends what it touched.
+func TestOriginateIncremental(t *testing.T) {
+	dp := newFakeDP()
+	sink := &sinkRec{}
+	c, err := newCore(baseConfig(), dp, &fakeUnderlay{}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.originate()
+	if n := len(sink.paths); n != 4 { // IMET, EAD-per-ES, EAD-per-EVI, type-4
+		t.Fatalf("initial origination: %d paths", n)
+	}
+	for i := 0; i < 1000; i++ {
+		c.learned(vni, macN(i), 3)
+	}
+	c.flush()
+	sink.paths = nil
+	c.originate()
+	if len(sink.paths) != 1000 {
+		t.Fatalf("1000 learned MACs: %d paths", len(sink.paths))
+	}
+	sink.paths = nil
+	c.portState(7, false)
+	c.flush()
+	c.originate()
+	withdrawn := 0
+	for _, p := range sink.paths {
+		if !p.Withdraw || p.Route.Type() == evpn.RouteTypeMACIP {
+			t.Fatalf("port down sent %s", p)
+		}
+		withdrawn++
+	}
+	if withdrawn != 3 {
+		t.Fatalf("port down withdrew %d routes, want the ES's 3", withdrawn)
+	}
+	sink.paths = nil
+	c.portState(7, true)
+	c.flush()
+	c.originate()
+	if len(sink.paths) != 3 || sink.paths[0].Withdraw {
+		t.Fatalf("port up re-advertised %d paths", len(sink.paths))
+	}
+}

@@ -1,90 +1,134 @@
 package control
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/fwdplane/fwd/evpn"
 )
 
-// originated computes the routes this node advertises now:
+// The routes this node advertises:
 //   - type-3 (IMET) for every BD, for ingress replication;
 //   - for every local ES whose port and uplinks are up: EAD-per-ES,
 //     EAD-per-EVI for every BD, and type-4 with our DF candidacy;
 //   - type-2 for every MAC learned locally, with its mobility sequence
 //     number and, on an ES, the ESI.
-func (c *core) originated() map[evpn.RouteKey]evpn.Path {
-	out := map[evpn.RouteKey]evpn.Path{}
-	nh := c.cfg.VTEP4
-	if !nh.IsValid() {
-		nh = c.cfg.VTEP6
+//
+// They are recomputed per object, only for the objects an event touched
+// (origES, origMAC), so that an event costs the same with 1k or 1M MACs.
+
+func (c *core) nextHop() netip.Addr {
+	if c.cfg.VTEP4.IsValid() {
+		return c.cfg.VTEP4
 	}
-	rd := func(n uint32) evpn.RD {
-		if nh.Is4() {
-			r, err := evpn.RDIPv4(nh, uint16(n))
-			if err == nil {
-				return r
-			}
+	return c.cfg.VTEP6
+}
+
+func (c *core) localRD(n uint32) evpn.RD {
+	nh := c.nextHop()
+	if nh.Is4() {
+		if r, err := evpn.RDIPv4(nh, uint16(n)); err == nil {
+			return r
 		}
-		return evpn.RDAS4(uint32(nh.As16()[15])<<8|uint32(nh.As16()[14]), uint16(n))
 	}
-	add := func(r evpn.Route, a evpn.Attrs) {
-		a.NextHop = nh
-		out[r.Key()] = evpn.Path{Route: r, Attrs: a, Source: evpn.SourceLocal}
-	}
+	a := nh.As16()
+	return evpn.RDAS4(uint32(a[15])<<8|uint32(a[14]), uint16(n))
+}
+
+func (c *core) localPath(r evpn.Route, a evpn.Attrs) evpn.Path {
+	a.NextHop = c.nextHop()
+	return evpn.Path{Route: r, Attrs: a, Source: evpn.SourceLocal}
+}
+
+func (c *core) sortedBDs() []uint32 {
 	bds := make([]uint32, 0, len(c.bds))
 	for bd := range c.bds {
 		bds = append(bds, bd)
 	}
 	slices.Sort(bds)
-	for _, bd := range bds {
-		add(evpn.IMETRoute{RD: rd(bd), EthernetTag: bd, OriginatorIP: nh}, evpn.Attrs{})
-	}
-	for _, e := range c.byPort {
-		if !e.portUp || !c.uplinksUp() {
-			continue
-		}
-		add(evpn.EADRoute{RD: rd(0), ESI: e.esi, EthernetTag: evpn.MaxET}, evpn.Attrs{})
-		for _, bd := range bds {
-			add(evpn.EADRoute{RD: rd(bd), ESI: e.esi, Label: bd}, evpn.Attrs{})
-		}
-		pref := e.local.DFPref
-		if pref == 0 {
-			pref = evpn.DefaultDFPref
-		}
-		add(evpn.ESRoute{RD: rd(0), ESI: e.esi, OriginatorIP: nh},
-			evpn.Attrs{DFElection: evpn.DFElection{Alg: e.local.DFAlg, Pref: pref}})
-	}
-	for mk, m := range c.macs {
-		if m.local == nil {
-			continue
-		}
-		r := evpn.MACIPRoute{RD: rd(mk.vni), MAC: mk.mac, Label1: mk.vni}
-		if m.local.es != nil {
-			r.ESI = m.local.es.esi
-		}
-		add(r, evpn.Attrs{MACMobility: evpn.MACMobility{Seq: m.local.seq}})
+	return bds
+}
+
+func (c *core) bdRoutes() []evpn.Path {
+	var out []evpn.Path
+	for _, bd := range c.sortedBDs() {
+		out = append(out, c.localPath(evpn.IMETRoute{RD: c.localRD(bd), EthernetTag: bd, OriginatorIP: c.nextHop()}, evpn.Attrs{}))
 	}
 	return out
 }
 
-// originate sends the sink the difference since the last call.
+func (c *core) esRoutes(e *es) []evpn.Path {
+	if e.local == nil || !e.portUp || !c.uplinksUp() {
+		return nil
+	}
+	out := []evpn.Path{c.localPath(evpn.EADRoute{RD: c.localRD(0), ESI: e.esi, EthernetTag: evpn.MaxET}, evpn.Attrs{})}
+	for _, bd := range c.sortedBDs() {
+		out = append(out, c.localPath(evpn.EADRoute{RD: c.localRD(bd), ESI: e.esi, Label: bd}, evpn.Attrs{}))
+	}
+	pref := e.local.DFPref
+	if pref == 0 {
+		pref = evpn.DefaultDFPref
+	}
+	return append(out, c.localPath(evpn.ESRoute{RD: c.localRD(0), ESI: e.esi, OriginatorIP: c.nextHop()},
+		evpn.Attrs{DFElection: evpn.DFElection{Alg: e.local.DFAlg, Pref: pref}}))
+}
+
+func (c *core) macRoutes(mk macKey) []evpn.Path {
+	m := c.macs[mk]
+	if m == nil || m.local == nil {
+		return nil
+	}
+	r := evpn.MACIPRoute{RD: c.localRD(mk.vni), MAC: mk.mac, Label1: mk.vni}
+	if m.local.es != nil {
+		r.ESI = m.local.es.esi
+	}
+	return []evpn.Path{c.localPath(r, evpn.Attrs{MACMobility: evpn.MACMobility{Seq: m.local.seq}})}
+}
+
+// originate sends the sink what changed in the routes of the objects
+// touched since the last call.
 func (c *core) originate() {
 	if c.sink == nil {
+		clear(c.origES)
+		clear(c.origMAC)
+		c.origBDs = false
 		return
 	}
-	now := c.originated()
 	var diff []evpn.Path
-	for k, p := range now {
-		if old, ok := c.advertised[k]; !ok || !old.Attrs.Equal(p.Attrs) || old.Route != p.Route {
-			diff = append(diff, p)
+	update := func(old []evpn.RouteKey, now []evpn.Path) []evpn.RouteKey {
+		keys := make([]evpn.RouteKey, 0, len(now))
+		for _, p := range now {
+			k := p.Route.Key()
+			keys = append(keys, k)
+			if prev, ok := c.advertised[k]; !ok || !prev.Attrs.Equal(p.Attrs) || prev.Route != p.Route {
+				c.advertised[k] = p
+				diff = append(diff, p)
+			}
 		}
-	}
-	for k, p := range c.advertised {
-		if _, ok := now[k]; !ok {
-			diff = append(diff, evpn.Path{Route: p.Route, Source: evpn.SourceLocal, Withdraw: true})
+		for _, k := range old {
+			if !slices.Contains(keys, k) {
+				diff = append(diff, c.advertised[k].Withdrawal())
+				delete(c.advertised, k)
+			}
 		}
+		return keys
 	}
-	c.advertised = now
+	if c.origBDs {
+		c.advBD = update(c.advBD, c.bdRoutes())
+		c.origBDs = false
+	}
+	for esi := range c.origES {
+		var now []evpn.Path
+		if e := c.ess[esi]; e != nil {
+			now = c.esRoutes(e)
+		}
+		c.advES[esi] = update(c.advES[esi], now)
+	}
+	clear(c.origES)
+	for mk := range c.origMAC {
+		c.advMAC[mk] = update(c.advMAC[mk], c.macRoutes(mk))
+	}
+	clear(c.origMAC)
 	if len(diff) > 0 {
 		slices.SortFunc(diff, func(a, b evpn.Path) int { return compareKeys(a.Route.Key(), b.Route.Key()) })
 		c.sink.Originate(diff)
