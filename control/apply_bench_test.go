@@ -32,3 +32,25 @@ func BenchmarkApply(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMassWithdraw: one PE's EAD-per-ES withdrawn and restored, on a
+// remote ES of four PEs: the control plane's cost of a tier-2 event.
+func BenchmarkMassWithdraw(b *testing.B) {
+	c, _ := mustCore(b, baseConfig())
+	var paths []evpn.Path
+	for i := 1; i <= 4; i++ {
+		paths = append(paths, eadES(pe(i), esiRem), eadEVI(pe(i), esiRem))
+	}
+	for i := 0; i < 1000; i++ {
+		paths = append(paths, type2(pe(1+i%4), macN(i), esiRem, 0))
+	}
+	c.applyAll(b, paths...)
+	w, a := withdraw(eadES(pe(2), esiRem)), eadES(pe(2), esiRem)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.apply(w)
+		c.flush()
+		_ = c.apply(a)
+		c.flush()
+	}
+}

@@ -89,17 +89,19 @@ type core struct {
 	// timer asks for a flush at t (the DF delay); the loop implements it.
 	timer func(t time.Time)
 
-	bds     map[uint32]bool
-	rib     map[evpn.RouteKey]evpn.Path
-	vteps   map[netip.Addr]*vtep
-	nhIDs   *nhg.IDAllocator
-	groups  *nhg.Table
-	esIDs   idPool
-	ess     map[evpn.ESI]*es
-	byPort  map[uint32]*es
-	macs    map[macKey]*mac
-	flood   map[uint32]map[netip.Addr]int
-	uplinks map[uint32]bool
+	bds    map[uint32]bool
+	rib    map[evpn.RouteKey]evpn.Path
+	vteps  map[netip.Addr]*vtep
+	nhIDs  *nhg.IDAllocator
+	groups *nhg.Table
+	// heldGroups is the bucket table each group has in the fast path.
+	heldGroups map[uint32][]nhg.Bucket
+	esIDs      idPool
+	ess        map[evpn.ESI]*es
+	byPort     map[uint32]*es
+	macs       map[macKey]*mac
+	flood      map[uint32]map[netip.Addr]int
+	uplinks    map[uint32]bool
 
 	// What the sink was told, and per object which keys: see originate.
 	advertised map[evpn.RouteKey]evpn.Path
@@ -130,6 +132,7 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[macKey]*mac{},
 		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
 		dirtyES: map[evpn.ESI]struct{}{}, dirtyMAC: map[macKey]struct{}{},
+		heldGroups: map[uint32][]nhg.Bucket{},
 		advertised: map[evpn.RouteKey]evpn.Path{}, advES: map[evpn.ESI][]evpn.RouteKey{}, advMAC: map[macKey][]evpn.RouteKey{},
 		origBDs: true, origES: map[evpn.ESI]struct{}{}, origMAC: map[macKey]struct{}{},
 	}
@@ -467,6 +470,7 @@ func (c *core) groupOf(id uint32, members []netip.Addr) uint32 {
 		if id != 0 {
 			ch, err := c.groups.Delete(id)
 			if err == nil && ch.Op == nhg.OpRemove {
+				delete(c.heldGroups, id)
 				err = c.dp.DeleteGroup(id)
 				_ = c.groups.ReportInstall(id, err)
 				c.write(err, &c.stats.GroupWrites)
@@ -485,17 +489,13 @@ func (c *core) groupOf(id uint32, members []netip.Addr) uint32 {
 	if len(g.Members) == 0 {
 		return c.groupOf(id, nil)
 	}
-	var held []nhg.Bucket
-	if e, ok := c.groups.Get(id); ok && e.Status == nhg.Installed {
-		held = e.Buckets
-	}
 	ch, err := c.groups.Add(g)
 	if err != nil {
 		c.log.Error("build group", "group", id, "err", err)
 		c.stats.WriteErrors++
 		return id
 	}
-	if ch.Op == nhg.OpReplace && slices.Equal(ch.Buckets, held) {
+	if ch.Op == nhg.OpReplace && slices.Equal(ch.Buckets, c.heldGroups[ch.ID]) {
 		// The fast path holds this table already: no write.
 		_ = c.groups.ReportInstall(ch.ID, nil)
 		return ch.ID
@@ -508,6 +508,11 @@ func (c *core) groupOf(id uint32, members []netip.Addr) uint32 {
 		_, err = c.dp.ReplaceGroup(ch.ID, b)
 		_ = c.groups.ReportInstall(ch.ID, err)
 		c.write(err, &c.stats.GroupWrites)
+		if err == nil {
+			c.heldGroups[ch.ID] = ch.Buckets
+		} else {
+			delete(c.heldGroups, ch.ID)
+		}
 	}
 	return ch.ID
 }
