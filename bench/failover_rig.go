@@ -201,6 +201,16 @@ func (d *failoverDP) ReplaceGroup(id uint32, b []dataplane.Bucket) (gen uint32, 
 	return gen, err
 }
 
+// ActivateGroup is the mass withdraw's switch when control staged the
+// version ahead: one atomic store.
+func (d *failoverDP) ActivateGroup(id uint32, st dataplane.StagedGroup) (gen uint32, err error) {
+	err = d.timed(failoverOpGroup, func() error {
+		gen, err = d.Dataplane.ActivateGroup(id, st)
+		return err
+	})
+	return gen, err
+}
+
 func (d *failoverDP) DeleteGroup(id uint32) error {
 	return d.timed(failoverOpGroup, func() error { return d.Dataplane.DeleteGroup(id) })
 }

@@ -39,14 +39,19 @@ type esPeer struct {
 
 // es is an Ethernet Segment: local (configured) or remote (seen in routes).
 type es struct {
-	esi    evpn.ESI
-	id     uint32
-	local  *LocalES
-	paths  map[evpn.RouteKey]struct{} // type-1 and type-4 paths with this ESI
-	macs   map[macKey]struct{}        // MACs whose routes carry this ESI
-	group  uint32                     // remote ES: its L2 group of active PEs
-	backup uint32                     // local ES: its group of ES peers
-	peers  map[netip.Addr]bool        // es_peers entries written
+	esi   evpn.ESI
+	id    uint32
+	local *LocalES
+	paths map[evpn.RouteKey]struct{} // type-1 and type-4 paths with this ESI
+	macs  map[macKey]struct{}        // MACs whose routes carry this ESI
+	group uint32                     // remote ES: its L2 group of active PEs
+	// members are the PEs the group was built for; staged holds, per
+	// member, the group's version without it, written ahead in a spare
+	// slot: that PE's EAD-per-ES withdraw is then one atomic store.
+	members []netip.Addr
+	staged  map[netip.Addr]stagedGroup
+	backup  uint32              // local ES: its group of ES peers
+	peers   map[netip.Addr]bool // es_peers entries written
 
 	portUp     bool
 	upSince    time.Time
@@ -54,6 +59,12 @@ type es struct {
 	dfCheckAt  time.Time
 	written    dataplane.ES
 	hasWritten bool
+}
+
+// stagedGroup is a group version waiting in a spare slot.
+type stagedGroup struct {
+	h       dataplane.StagedGroup
+	buckets []nhg.Bucket
 }
 
 // mac is the state of one MAC in one BD.
@@ -75,6 +86,10 @@ type Stats struct {
 	PathsAdded, PathsWithdrawn, Duplicates, UnknownWithdraws, Ignored uint64
 	FDBWrites, GroupWrites, ESWrites, NextHopWrites, DownBitFlips     uint64
 	WriteErrors                                                       uint64
+	// StagedSwitches counts mass withdraws done by activating a staged
+	// version; SettleRewrites counts those the group table then disagreed
+	// with (it should stay 0).
+	StagedSwitches, SettleRewrites uint64
 }
 
 // core is the loop's state. It is not safe for concurrent use: only the
@@ -111,6 +126,10 @@ type core struct {
 	origBDs    bool
 	origES     map[evpn.ESI]struct{}
 	origMAC    map[macKey]struct{}
+
+	// deferred is work the loop does after it has answered the caller:
+	// the group bookkeeping of a staged switch, and restaging.
+	deferred []func()
 
 	dirtyES  map[evpn.ESI]struct{}
 	dirtyMAC map[macKey]struct{}
@@ -174,7 +193,8 @@ func (c *core) es(esi evpn.ESI) *es {
 	if e := c.ess[esi]; e != nil {
 		return e
 	}
-	e := &es{esi: esi, paths: map[evpn.RouteKey]struct{}{}, macs: map[macKey]struct{}{}, peers: map[netip.Addr]bool{}}
+	e := &es{esi: esi, paths: map[evpn.RouteKey]struct{}{}, macs: map[macKey]struct{}{}, peers: map[netip.Addr]bool{},
+		staged: map[netip.Addr]stagedGroup{}}
 	c.ess[esi] = e
 	return e
 }
@@ -380,6 +400,7 @@ func (c *core) write(err error, ctr *uint64) {
 // flush recomputes what the applied paths and events touched: ESes first
 // (MACs point at them), then MACs, then VTEPs no route uses any more.
 func (c *core) flush() {
+	c.settle() // what an earlier call left for after its answer
 	for _, esi := range sortedKeys(c.dirtyES, func(a, b evpn.ESI) int { return slices.Compare(a[:], b[:]) }) {
 		delete(c.dirtyES, esi)
 		c.flushES(esi)
@@ -534,6 +555,7 @@ func (c *core) flushES(esi evpn.ESI) {
 
 	if e.local == nil && len(e.paths) == 0 && len(e.macs) == 0 {
 		// A remote ES nobody mentions any more.
+		c.dropStaged(e)
 		e.group = c.groupOf(e.group, nil)
 		if e.id != 0 {
 			c.write(c.dp.DeleteES(e.id), &c.stats.ESWrites)
@@ -554,7 +576,11 @@ func (c *core) flushES(esi evpn.ESI) {
 	want.ESI = esi
 	if e.local == nil {
 		prev := e.group
-		e.group = c.groupOf(e.group, active)
+		if !c.switchStaged(e, active) && !slices.Equal(active, e.members) {
+			e.group = c.groupOf(e.group, active)
+			e.members = active
+			c.restage(e)
+		}
 		want.Group = e.group
 		if (prev == 0) != (e.group == 0) {
 			// MACs behind the ES switch between the ES and their own VTEP.
@@ -820,6 +846,132 @@ func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
 	}
 	c.dirtyMAC[mk] = struct{}{}
 	c.origMAC[mk] = struct{}{}
+}
+
+// switchStaged handles a remote ES that lost exactly one PE whose version
+// without it is staged: one atomic store switches the fast path; the
+// group table's bookkeeping and the next staging run after the caller has
+// its answer. It reports whether it switched.
+func (c *core) switchStaged(e *es, active []netip.Addr) bool {
+	if e.group == 0 || len(active) != len(e.members)-1 {
+		return false
+	}
+	var gone netip.Addr
+	for _, a := range e.members {
+		if !slices.Contains(active, a) {
+			if gone.IsValid() {
+				return false
+			}
+			gone = a
+		}
+	}
+	st, ok := e.staged[gone]
+	if !ok {
+		return false
+	}
+	delete(e.staged, gone)
+	_, err := c.dp.ActivateGroup(e.group, st.h)
+	c.write(err, &c.stats.GroupWrites)
+	if err != nil {
+		c.dp.DropStaged(st.h)
+		return false
+	}
+	c.stats.StagedSwitches++
+	c.heldGroups[e.group] = st.buckets
+	e.members = active
+	g := c.groupFor(e.group, active)
+	c.deferred = append(c.deferred, func() { c.settleGroup(g, st.buckets) })
+	c.restage(e)
+	return true
+}
+
+// groupFor is the nhg group of id over members.
+func (c *core) groupFor(id uint32, members []netip.Addr) nhg.Group {
+	g := nhg.Group{ID: id, Owner: nhg.EVPNL2}
+	for _, a := range members {
+		if v := c.vteps[a]; v != nil && v.nh != 0 {
+			g.Members = append(g.Members, nhg.NextHop{ID: v.nh, VTEP: a})
+		}
+	}
+	return g
+}
+
+// settleGroup brings the group table up to a version switched in from a
+// staged slot. The table computes the same version (the staged one was
+// built by the same code from the same held table); if it ever did not,
+// its version is written.
+func (c *core) settleGroup(g nhg.Group, held []nhg.Bucket) {
+	ch, err := c.groups.Add(g)
+	if err != nil {
+		c.log.Error("settle group", "group", g.ID, "err", err)
+		return
+	}
+	if ch.Op != nhg.OpReplace {
+		return
+	}
+	if slices.Equal(ch.Buckets, held) {
+		_ = c.groups.ReportInstall(ch.ID, nil)
+		return
+	}
+	c.stats.SettleRewrites++
+	b := make([]dataplane.Bucket, len(ch.Buckets))
+	for i, x := range ch.Buckets {
+		b[i] = dataplane.Bucket{Primary: x.Primary, Backup: x.Backup}
+	}
+	_, err = c.dp.ReplaceGroup(ch.ID, b)
+	_ = c.groups.ReportInstall(ch.ID, err)
+	c.write(err, &c.stats.GroupWrites)
+	if err == nil {
+		c.heldGroups[ch.ID] = ch.Buckets
+	}
+}
+
+// restage drops e's staged versions and, after the caller has its answer,
+// stages one per member: the group without it.
+func (c *core) restage(e *es) {
+	c.dropStaged(e)
+	c.deferred = append(c.deferred, func() {
+		if c.ess[e.esi] != e || e.group == 0 || len(e.members) < 2 || len(e.staged) > 0 {
+			return
+		}
+		held := c.heldGroups[e.group]
+		for _, x := range e.members {
+			rest := slices.DeleteFunc(slices.Clone(e.members), func(a netip.Addr) bool { return a == x })
+			g := c.groupFor(e.group, rest)
+			buckets, err := g.Buckets(nhg.DefaultBuckets, held)
+			if err != nil || len(g.Members) == 0 {
+				continue
+			}
+			b := make([]dataplane.Bucket, len(buckets))
+			for i, x := range buckets {
+				b[i] = dataplane.Bucket{Primary: x.Primary, Backup: x.Backup}
+			}
+			h, err := c.dp.StageGroup(b)
+			if err != nil {
+				c.log.Warn("group version not staged", "group", e.group, "without", x, "err", err)
+				continue
+			}
+			e.staged[x] = stagedGroup{h: h, buckets: buckets}
+		}
+	})
+}
+
+func (c *core) dropStaged(e *es) {
+	for a, st := range e.staged {
+		c.dp.DropStaged(st.h)
+		delete(e.staged, a)
+	}
+}
+
+// settle runs the deferred work.
+func (c *core) settle() {
+	for len(c.deferred) > 0 {
+		jobs := c.deferred
+		c.deferred = nil
+		for _, j := range jobs {
+			j()
+		}
+	}
 }
 
 // idPool hands out small ids.

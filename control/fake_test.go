@@ -24,12 +24,16 @@ type fakeDP struct {
 	vteps  map[netip.Addr]uint32
 	peers  map[string]bool
 	writes map[string]int
+
+	staged    map[uint32][]dataplane.Bucket
+	nextStage uint32
 }
 
 func newFakeDP() *fakeDP {
 	return &fakeDP{bds: map[uint32]bool{}, fdb: map[dataplane.FDBKey]dataplane.FDBEntry{}, es: map[uint32]dataplane.ES{},
 		nh: map[uint32]dataplane.NextHop{}, nhDown: map[uint32]bool{}, esDown: map[uint32]bool{},
-		groups: map[uint32][]dataplane.Bucket{}, vteps: map[netip.Addr]uint32{}, peers: map[string]bool{}, writes: map[string]int{}}
+		groups: map[uint32][]dataplane.Bucket{}, vteps: map[netip.Addr]uint32{}, peers: map[string]bool{}, writes: map[string]int{},
+		staged: map[uint32][]dataplane.Bucket{}}
 }
 
 func (f *fakeDP) SetBD(vni uint32) error { f.bds[vni] = true; return nil }
@@ -80,6 +84,22 @@ func (f *fakeDP) ReplaceGroup(id uint32, b []dataplane.Bucket) (uint32, error) {
 	f.groups[id] = slices.Clone(b)
 	return 1, nil
 }
+func (f *fakeDP) StageGroup(b []dataplane.Bucket) (dataplane.StagedGroup, error) {
+	f.nextStage++
+	f.staged[f.nextStage] = slices.Clone(b)
+	return dataplane.StagedGroup{Slot: f.nextStage}, nil
+}
+func (f *fakeDP) ActivateGroup(id uint32, s dataplane.StagedGroup) (uint32, error) {
+	b, ok := f.staged[s.Slot]
+	if !ok {
+		return 0, fmt.Errorf("no staged version %d", s.Slot)
+	}
+	f.writes["group"]++
+	f.groups[id] = b
+	delete(f.staged, s.Slot)
+	return 1, nil
+}
+func (f *fakeDP) DropStaged(s dataplane.StagedGroup) { delete(f.staged, s.Slot) }
 func (f *fakeDP) DeleteGroup(id uint32) error {
 	f.writes["group"]++
 	delete(f.groups, id)

@@ -20,6 +20,9 @@ type Dataplane interface {
 	SetNextHopDown(id uint32, down bool) error
 	SetESDown(id uint32, down bool) error
 	ReplaceGroup(id uint32, buckets []dataplane.Bucket) (uint32, error)
+	StageGroup(buckets []dataplane.Bucket) (dataplane.StagedGroup, error)
+	ActivateGroup(id uint32, s dataplane.StagedGroup) (uint32, error)
+	DropStaged(s dataplane.StagedGroup)
 	DeleteGroup(id uint32) error
 	SetVTEP(addr netip.Addr, flags uint32) error
 	DeleteVTEP(addr netip.Addr) error

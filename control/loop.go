@@ -60,6 +60,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.core.flush()
 			c.core.originate()
 			o.errc <- err
+			c.core.settle() // after the answer: staging and bookkeeping
 		case <-c.wake:
 			for _, e := range c.core.ess {
 				if e.local != nil {

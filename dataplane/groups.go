@@ -109,14 +109,15 @@ func (t *slotTable) retire(s uint32) {
 	})
 }
 
-func (t *slotTable) replace(id uint32, buckets []Bucket) (uint32, error) {
-	slot, err := t.alloc()
+// write fills a free slot with a version and returns its generation.
+func (t *slotTable) write(buckets []Bucket) (slot, gen uint32, err error) {
+	slot, err = t.alloc()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	t.mu.Lock()
 	t.gen++
-	gen := t.gen
+	gen = t.gen
 	t.mu.Unlock()
 	// Nobody reads this slot: it is free, and free since a grace period.
 	v := t.slots[uintptr(slot)*slotSize : uintptr(slot+1)*slotSize]
@@ -128,12 +129,33 @@ func (t *slotTable) replace(id uint32, buckets []Bucket) (uint32, error) {
 		le.PutUint32(v[8+8*i:], b.Primary)
 		le.PutUint32(v[12+8*i:], b.Backup)
 	}
-	// The swap is a full barrier: the version is complete before any
-	// reader can find it.
+	return slot, gen, nil
+}
+
+// activate makes slot group id's version. The swap is a full barrier: the
+// version is complete before any reader can find it.
+func (t *slotTable) activate(id, slot uint32) {
 	if old := t.active.swap(id, slot); old != 0 {
 		t.retire(old)
 	}
+}
+
+func (t *slotTable) replace(id uint32, buckets []Bucket) (uint32, error) {
+	slot, gen, err := t.write(buckets)
+	if err != nil {
+		return 0, err
+	}
+	t.activate(id, slot)
 	return gen, nil
+}
+
+// drop returns a slot that was written but never made active: no reader
+// can have seen it, so it is free at once.
+func (t *slotTable) drop(slot uint32) {
+	t.mu.Lock()
+	t.free = append(t.free, slot)
+	t.cond.Broadcast()
+	t.mu.Unlock()
 }
 
 func (t *slotTable) remove(id uint32) {
@@ -154,6 +176,45 @@ func (t *slotTable) read(id uint32) ([]Bucket, uint32, error) {
 		out[i] = Bucket{Primary: le.Uint32(v[8+8*i:]), Backup: le.Uint32(v[12+8*i:])}
 	}
 	return out, le.Uint32(v[0:]), nil
+}
+
+// StagedGroup is a group version written into a free slot but not active:
+// see StageGroup.
+type StagedGroup struct {
+	// Slot and Gen say where the version was written; treat them as opaque.
+	Slot, Gen uint32
+}
+
+// StageGroup writes a group version ahead of need, without making it any
+// group's: ActivateGroup later makes it active with one atomic store and no
+// other work, which is how a precomputed failover switches (the version
+// without a member that may fail). DropStaged releases one not used.
+func (d *Dataplane) StageGroup(buckets []Bucket) (StagedGroup, error) {
+	if err := validateGroup(1, buckets); err != nil {
+		return StagedGroup{}, err
+	}
+	slot, gen, err := d.groups.write(buckets)
+	if err != nil {
+		return StagedGroup{}, fmt.Errorf("stage group: %w", err)
+	}
+	return StagedGroup{Slot: slot, Gen: gen}, nil
+}
+
+// ActivateGroup makes a staged version group id's current one: one atomic
+// store. The staged version is consumed.
+func (d *Dataplane) ActivateGroup(id uint32, s StagedGroup) (uint32, error) {
+	if id == 0 || id >= MaxGroups || s.Slot == 0 || s.Slot >= MaxSlots {
+		return 0, fmt.Errorf("activate group %d: %w", id, ErrInvalid)
+	}
+	d.groups.activate(id, s.Slot)
+	return s.Gen, nil
+}
+
+// DropStaged releases a staged version that will not be activated.
+func (d *Dataplane) DropStaged(s StagedGroup) {
+	if s.Slot != 0 && s.Slot < MaxSlots {
+		d.groups.drop(s.Slot)
+	}
 }
 
 // GroupStats reports the slot table's state.

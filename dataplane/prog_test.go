@@ -365,3 +365,29 @@ func TestFDBCacheInvalidation(t *testing.T) {
 		t.Fatalf("a moved source MAC raised no learn event: %v", delta)
 	}
 }
+
+// TestStagedGroup: a version staged ahead of need becomes the group's with
+// one atomic store; a dropped one goes straight back to the free slots.
+func TestStagedGroup(t *testing.T) {
+	f := newFixture(t)
+	st, err := f.d.StageGroup([]Bucket{{Primary: 3}})
+	f.must(err)
+	if b, _, _ := f.d.Group(grpES); len(b) != 16 {
+		t.Fatalf("staging changed the active version: %d buckets", len(b))
+	}
+	_, err = f.d.ActivateGroup(grpES, st)
+	f.must(err)
+	for sport := uint16(1000); sport < 1032; sport++ {
+		_, tr, _ := f.run(buildFrame(t, frameSpec{dst: hostS, src: hostA, sport: sport}), f.acc1)
+		if tr.NextHop != 3 {
+			t.Fatalf("after activation: nexthop %d, want 3", tr.NextHop)
+		}
+	}
+	before := f.d.GroupStats()
+	dropped, err := f.d.StageGroup([]Bucket{{Primary: 4}})
+	f.must(err)
+	f.d.DropStaged(dropped)
+	if after := f.d.GroupStats(); after.FreeSlots+after.RetiredSlots != before.FreeSlots+before.RetiredSlots {
+		t.Fatalf("a dropped version did not go back at once: %+v -> %+v", before, after)
+	}
+}

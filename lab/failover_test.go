@@ -136,6 +136,10 @@ func (d *tierDP) ReplaceGroup(id uint32, b []dataplane.Bucket) (uint32, error) {
 	gen, err := d.Dataplane.ReplaceGroup(id, b)
 	return gen, d.rec("group", err)
 }
+func (d *tierDP) ActivateGroup(id uint32, st dataplane.StagedGroup) (uint32, error) {
+	gen, err := d.Dataplane.ActivateGroup(id, st)
+	return gen, d.rec("group", err)
+}
 func (d *tierDP) DeleteGroup(id uint32) error { return d.rec("group", d.Dataplane.DeleteGroup(id)) }
 func (d *tierDP) SetVTEP(a netip.Addr, f uint32) error {
 	return d.rec("vtep", d.Dataplane.SetVTEP(a, f))
