@@ -188,12 +188,12 @@ func RunFailover(ctx context.Context, opts *FailoverOptions) (*FailoverReport, e
 		return nil, err
 	}
 	start := time.Now()
-	rep := &FailoverReport{Machine: failoverMachineNow(), Started: start.UTC().Truncate(time.Second),
+	rep := &FailoverReport{Machine: machine(), Started: start.UTC().Truncate(time.Second),
 		Reps: o.Reps, HotReps: o.HotReps, WindowMS: float64(o.Window) / float64(time.Millisecond),
 		GeneratorCPU: o.CPU, KernelMethod: failoverKernelMethod}
 	defer func() {
 		rep.Seconds = time.Since(start).Seconds()
-		rep.Machine.LoadEnd = failoverLoadavg()
+		rep.Machine.LoadEnd = loadavg()
 		rep.Targets = rep.CheckTargets()
 	}()
 	for i, n := range o.MACs {
@@ -226,37 +226,6 @@ func failoverScale(n int) string {
 		return strconv.Itoa(n/1000) + "k"
 	}
 	return strconv.Itoa(n)
-}
-
-// FailoverMachine describes where the numbers come from.
-type FailoverMachine struct {
-	Kernel    string  `json:"kernel"`
-	CPUs      int     `json:"cpus"`
-	Go        string  `json:"go"`
-	LoadStart float64 `json:"load_start"`
-	LoadEnd   float64 `json:"load_end"`
-}
-
-func failoverMachineNow() FailoverMachine {
-	m := FailoverMachine{CPUs: runtime.NumCPU(), Go: runtime.Version(), LoadStart: failoverLoadavg()}
-	var u unix.Utsname
-	if unix.Uname(&u) == nil {
-		m.Kernel = unix.ByteSliceToString(u.Release[:])
-	}
-	return m
-}
-
-func failoverLoadavg() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
 }
 
 // failoverCPU samples the CPU time (user + system, in clock ticks) of every

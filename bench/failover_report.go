@@ -110,7 +110,7 @@ type FailoverReport struct {
 	Results      []FailoverResult `json:"results"`
 	Targets      []FailoverTarget `json:"targets"`
 	Loads        []FailoverLoad   `json:"setup"`
-	Machine      FailoverMachine  `json:"machine"`
+	Machine      Machine          `json:"machine"`
 	Started      time.Time        `json:"started"`
 	Seconds      float64          `json:"seconds"`
 	Reps         int              `json:"reps"`

@@ -105,7 +105,7 @@ func TestFailoverAck(t *testing.T) {
 
 func failoverSampleReport() *FailoverReport {
 	k := func(v float64) *float64 { return &v }
-	r := &FailoverReport{Reps: 7, HotReps: 25, WindowMS: 100, Machine: FailoverMachine{Kernel: "6.18", CPUs: 2}}
+	r := &FailoverReport{Reps: 7, HotReps: 25, WindowMS: 100, Machine: Machine{Kernel: "6.18", CPUs: 2}}
 	for _, n := range []int{1000, 1000000} {
 		r.Results = append(r.Results,
 			FailoverResult{Event: FailoverEADWithdraw, Tier: 2, MACs: n, Writes: 1, GroupWrites: 1, SwitchUS: 20, SwitchUSHot: 10,
