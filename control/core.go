@@ -2,6 +2,7 @@ package control
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -127,9 +128,17 @@ type core struct {
 	origES     map[evpn.ESI]struct{}
 	origMAC    map[macKey]struct{}
 
-	// deferred is work the loop does after it has answered the caller:
-	// the group bookkeeping of a staged switch, and restaging.
+	// deferred is the group bookkeeping of staged switches: it runs after
+	// the caller has its answer, and before the next change (flush).
 	deferred []func()
+	// staging lists the remote ESes whose versions without each PE wait
+	// to be staged, oldest first (stagingSet dedupes). Staging is done a
+	// version at a time while nobody waits (stageOne), and only ever
+	// speeds up a later switch: an ES that is not fully staged when one
+	// of its PEs goes takes the ordinary path (one group write all the
+	// same).
+	staging    []evpn.ESI
+	stagingSet map[evpn.ESI]struct{}
 
 	dirtyES  map[evpn.ESI]struct{}
 	dirtyMAC map[macKey]struct{}
@@ -150,7 +159,7 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		nhIDs: nhg.NewNextHopIDAllocator(), groups: groups, esIDs: newIDPool(1, dataplane.MaxES-1),
 		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[macKey]*mac{},
 		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
-		dirtyES: map[evpn.ESI]struct{}{}, dirtyMAC: map[macKey]struct{}{},
+		dirtyES: map[evpn.ESI]struct{}{}, dirtyMAC: map[macKey]struct{}{}, stagingSet: map[evpn.ESI]struct{}{},
 		heldGroups: map[uint32][]nhg.Bucket{},
 		advertised: map[evpn.RouteKey]evpn.Path{}, advES: map[evpn.ESI][]evpn.RouteKey{}, advMAC: map[macKey][]evpn.RouteKey{},
 		origBDs: true, origES: map[evpn.ESI]struct{}{}, origMAC: map[macKey]struct{}{},
@@ -400,7 +409,7 @@ func (c *core) write(err error, ctr *uint64) {
 // flush recomputes what the applied paths and events touched: ESes first
 // (MACs point at them), then MACs, then VTEPs no route uses any more.
 func (c *core) flush() {
-	c.settle() // what an earlier call left for after its answer
+	c.settleGroups() // what an earlier call left for after its answer
 	for _, esi := range sortedKeys(c.dirtyES, func(a, b evpn.ESI) int { return slices.Compare(a[:], b[:]) }) {
 		delete(c.dirtyES, esi)
 		c.flushES(esi)
@@ -577,9 +586,20 @@ func (c *core) flushES(esi evpn.ESI) {
 	if e.local == nil {
 		prev := e.group
 		if !c.switchStaged(e, active) && !slices.Equal(active, e.members) {
+			was := e.members
 			e.group = c.groupOf(e.group, active)
 			e.members = active
 			c.restage(e)
+			// A PE that comes back is the likeliest to go again (a
+			// flap): its version is staged now, the others after the
+			// answer.
+			for _, a := range active {
+				if e.group != 0 && len(active) >= 2 && !slices.Contains(was, a) {
+					if err := c.stageMember(e, a); err != nil {
+						c.log.Warn("group version not staged", "group", e.group, "without", a, "err", err)
+					}
+				}
+			}
 		}
 		want.Group = e.group
 		if (prev == 0) != (e.group == 0) {
@@ -926,34 +946,74 @@ func (c *core) settleGroup(g nhg.Group, held []nhg.Bucket) {
 	}
 }
 
-// restage drops e's staged versions and, after the caller has its answer,
-// stages one per member: the group without it.
+// restage drops e's staged versions and queues the ES for staging: one
+// version per member, the group without it (see stageOne).
 func (c *core) restage(e *es) {
 	c.dropStaged(e)
-	c.deferred = append(c.deferred, func() {
-		if c.ess[e.esi] != e || e.group == 0 || len(e.members) < 2 || len(e.staged) > 0 {
-			return
+	if _, ok := c.stagingSet[e.esi]; !ok {
+		c.stagingSet[e.esi] = struct{}{}
+		c.staging = append(c.staging, e.esi)
+	}
+}
+
+// stageOne stages one version of the oldest ES waiting for it (see
+// stageMember). It reports whether staging work is left. A version is
+// always built from the ES's state when it runs, so a queue entry never
+// goes stale.
+func (c *core) stageOne() bool {
+	for len(c.staging) > 0 {
+		e := c.ess[c.staging[0]]
+		var x netip.Addr
+		if e != nil && e.local == nil && e.group != 0 && len(e.members) >= 2 {
+			for _, a := range e.members {
+				if _, ok := e.staged[a]; !ok {
+					x = a
+					break
+				}
+			}
 		}
-		held := c.heldGroups[e.group]
-		for _, x := range e.members {
-			rest := slices.DeleteFunc(slices.Clone(e.members), func(a netip.Addr) bool { return a == x })
-			g := c.groupFor(e.group, rest)
-			buckets, err := g.Buckets(nhg.DefaultBuckets, held)
-			if err != nil || len(g.Members) == 0 {
-				continue
-			}
-			b := make([]dataplane.Bucket, len(buckets))
-			for i, x := range buckets {
-				b[i] = dataplane.Bucket{Primary: x.Primary, Backup: x.Backup}
-			}
-			h, err := c.dp.StageGroup(b)
-			if err != nil {
-				c.log.Warn("group version not staged", "group", e.group, "without", x, "err", err)
-				continue
-			}
-			e.staged[x] = stagedGroup{h: h, buckets: buckets}
+		if !x.IsValid() {
+			delete(c.stagingSet, c.staging[0])
+			c.staging = c.staging[1:]
+			continue
 		}
-	})
+		if err := c.stageMember(e, x); err != nil {
+			// The ES's switches take the ordinary path until the next
+			// restage.
+			c.log.Warn("group versions not staged", "group", e.group, "without", x, "err", err)
+			delete(c.stagingSet, e.esi)
+			c.staging = c.staging[1:]
+			continue
+		}
+		return true
+	}
+	c.staging = nil // let the backing array go
+	return false
+}
+
+// stageMember stages the version of e's group without member x, built
+// from the table the fast path holds, so that switching to it moves only
+// x's flows.
+func (c *core) stageMember(e *es, x netip.Addr) error {
+	rest := slices.DeleteFunc(slices.Clone(e.members), func(a netip.Addr) bool { return a == x })
+	g := c.groupFor(e.group, rest)
+	if len(g.Members) == 0 {
+		return errors.New("no member left")
+	}
+	buckets, err := g.Buckets(nhg.DefaultBuckets, c.heldGroups[e.group])
+	if err != nil {
+		return err
+	}
+	b := make([]dataplane.Bucket, len(buckets))
+	for i, x := range buckets {
+		b[i] = dataplane.Bucket{Primary: x.Primary, Backup: x.Backup}
+	}
+	h, err := c.dp.StageGroup(b)
+	if err != nil {
+		return err
+	}
+	e.staged[x] = stagedGroup{h: h, buckets: buckets}
+	return nil
 }
 
 func (c *core) dropStaged(e *es) {
@@ -963,8 +1023,16 @@ func (c *core) dropStaged(e *es) {
 	}
 }
 
-// settle runs the deferred work.
+// settle runs all the work left for after the answers: the deferred
+// bookkeeping, then the staging.
 func (c *core) settle() {
+	c.settleGroups()
+	for c.stageOne() {
+	}
+}
+
+// settleGroups runs the deferred group bookkeeping.
+func (c *core) settleGroups() {
 	for len(c.deferred) > 0 {
 		jobs := c.deferred
 		c.deferred = nil

@@ -79,6 +79,7 @@ func (c *core) applyAll(tb testing.TB, paths ...evpn.Path) {
 		}
 	}
 	c.flush()
+	c.settle() // as the loop does while nobody waits
 }
 
 func fdbOf(dp *fakeDP, m evpn.MAC) (dataplane.FDBEntry, bool) {
@@ -476,5 +477,57 @@ func TestOriginateIncremental(t *testing.T) {
 	c.originate()
 	if len(sink.paths) != 3 || sink.paths[0].Withdraw {
 		t.Fatalf("port up re-advertised %d paths", len(sink.paths))
+	}
+}
+
+// TestControllerFlap: a PE flapping back to back through the controller
+// (withdraw, re-announce, withdraw...) finds its staged version ready every
+// time: the re-announce stages it before answering, whatever the loop's
+// background staging has reached.
+func TestControllerFlap(t *testing.T) {
+	dp := newFakeDP()
+	ctrl, err := New(baseConfig(), dp, &fakeUnderlay{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- ctrl.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var paths []evpn.Path
+	for i := 1; i <= 4; i++ {
+		paths = append(paths, eadES(pe(i), esiRem), eadEVI(pe(i), esiRem))
+	}
+	for i := 0; i < 1000; i++ {
+		paths = append(paths, type2(pe(1+i%4), macN(i), esiRem, 0))
+	}
+	if _, err := ctrl.Apply(ctx, paths); err != nil {
+		t.Fatal(err)
+	}
+	// The first withdraw may find the background staging unfinished.
+	w, a := withdraw(eadES(pe(2), esiRem)), eadES(pe(2), esiRem)
+	for _, p := range []evpn.Path{w, a} {
+		if _, err := ctrl.Apply(ctx, []evpn.Path{p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s0, _ := ctrl.Stats(ctx)
+	const flaps = 25
+	for range flaps {
+		for _, p := range []evpn.Path{w, a} {
+			if _, err := ctrl.Apply(ctx, []evpn.Path{p}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s1, _ := ctrl.Stats(ctx)
+	if got := s1.StagedSwitches - s0.StagedSwitches; got != flaps {
+		t.Fatalf("%d of %d withdraws switched to a staged version", got, flaps)
+	}
+	if got := s1.GroupWrites - s0.GroupWrites; got != 2*flaps {
+		t.Fatalf("%d group writes for %d flaps, want 2 each", got, flaps)
+	}
+	if s1.SettleRewrites != 0 {
+		t.Fatalf("%d staged versions disagreed with the group table", s1.SettleRewrites)
 	}
 }

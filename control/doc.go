@@ -4,9 +4,11 @@
 // Routes arrive as evpn.Path values from BGP, from the API (batch injection,
 // the SHARP-like test source) and from static config; local events arrive
 // from netlink (port and uplink state, underlay reachability) and from the
-// fast path's learn ring. Every change is applied in order by one goroutine
-// (GoBGP's management loop is the model): callers send a closure and wait
-// for its error.
+// fast path's learn ring. Every change is applied in order, one at a time
+// (GoBGP's management loop is the model): a caller takes the loop's token and
+// runs its change on its own goroutine; the loop goroutine takes the same
+// token for the work left after the answers (group bookkeeping, staging the
+// versions of the next mass withdraw) and for timers, a step at a time.
 //
 // The state the fast path holds is a function of the set of routes present,
 // not of the order they came in: the loop keeps every path in a RIB and,

@@ -2,34 +2,44 @@ package control
 
 import (
 	"context"
-
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/fwdplane/fwd/evpn"
 	"github.com/fwdplane/fwd/vxlan"
 )
 
-// Controller runs the control loop: one goroutine owns all state, and every
-// method sends it a closure and waits for the result.
+// Controller serializes every change to the control plane's state. A
+// caller runs its change itself, on its own goroutine, while it holds the
+// loop's one token; the loop goroutine (Run) holds the same token for what
+// is left after the answers (group bookkeeping, staging) and for timers,
+// one small step at a time, and hands the token to a waiting caller between
+// steps. So changes still apply one at a time and in order, as in one
+// goroutine, but a call does not pay two goroutine wake-ups, and never
+// waits for more than one staging step: see docs/FAILOVER.md for the
+// measurement that made the loop work this way.
 type Controller struct {
 	core  *core
-	ops   chan op
-	wake  chan time.Time
-	done  chan struct{}
-	start chan struct{}
-}
-
-type op struct {
-	fn   func(*core) error
-	errc chan error
+	token chan struct{} // holding it (a value in the buffer) is owning core
+	// waiting counts callers queued for the token: the loop yields to
+	// them between steps.
+	waiting atomic.Int32
+	kick    chan struct{} // a call left work for the loop
+	wake    chan time.Time
+	done    chan struct{}
+	start   chan struct{}
 }
 
 // New builds a controller over dp. ul (may be nil: VTEPs then stay down until
 // UnderlayUpdate says otherwise) resolves remote VTEPs; sink (may be nil)
 // receives the routes this node originates. Call Run to start the loop.
 func New(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*Controller, error) {
-	c := &Controller{ops: make(chan op), wake: make(chan time.Time, 16), done: make(chan struct{}), start: make(chan struct{})}
+	c := &Controller{
+		token: make(chan struct{}, 1), kick: make(chan struct{}, 1), wake: make(chan time.Time, 16),
+		done: make(chan struct{}), start: make(chan struct{}),
+	}
 	core, err := newCore(cfg, dp, ul, sink)
 	if err != nil {
 		return nil, err
@@ -47,21 +57,21 @@ func New(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*Controller, er
 	return c, nil
 }
 
-// Run runs the loop until ctx ends.
+// Run runs the loop until ctx ends; calls made before Run wait for it.
 func (c *Controller) Run(ctx context.Context) error {
 	close(c.start)
-	defer close(c.done)
+	defer func() {
+		c.token <- struct{}{} // no call is running once Run returns
+		close(c.done)
+		<-c.token
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case o := <-c.ops:
-			err := o.fn(c.core)
-			c.core.flush()
-			c.core.originate()
-			o.errc <- err
-			c.core.settle() // after the answer: staging and bookkeeping
+		case <-c.kick:
 		case <-c.wake:
+			c.token <- struct{}{}
 			for _, e := range c.core.ess {
 				if e.local != nil {
 					c.core.dirtyES[e.esi] = struct{}{}
@@ -69,26 +79,79 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 			c.core.flush()
 			c.core.originate()
+			<-c.token
 		}
+		c.background(ctx)
 	}
 }
 
-// do runs fn on the loop and waits for it.
+// background does the work left after the answers, a step at a time,
+// letting waiting callers in between steps.
+func (c *Controller) background(ctx context.Context) {
+	for more := true; more && ctx.Err() == nil; {
+		for c.waiting.Load() > 0 {
+			runtime.Gosched() // callers first
+		}
+		c.token <- struct{}{}
+		c.core.settleGroups()
+		more = c.core.stageOne()
+		<-c.token
+	}
+}
+
+// spinTries bounds how often a caller polls for the token before it
+// sleeps: the loop's steps are a few microseconds, and a sleeping caller
+// costs a wake-up of tens of microseconds on a busy machine.
+const spinTries = 200
+
+// acquire takes the token for a caller; false when ctx ended first.
+func (c *Controller) acquire(ctx context.Context) bool {
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
+	for range spinTries {
+		select {
+		case c.token <- struct{}{}:
+			return true
+		default:
+		}
+		runtime.Gosched()
+	}
+	select {
+	case c.token <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// do runs fn on the state, after every change before it.
 func (c *Controller) do(ctx context.Context, fn func(*core) error) error {
-	o := op{fn: fn, errc: make(chan error, 1)}
 	select {
-	case c.ops <- o:
+	case <-c.start:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if !c.acquire(ctx) {
+		return ctx.Err()
+	}
+	select {
 	case <-c.done:
+		<-c.token
 		return ErrClosed
+	default:
 	}
-	select {
-	case err := <-o.errc:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	err := fn(c.core)
+	c.core.flush()
+	c.core.originate()
+	left := len(c.core.deferred) > 0 || len(c.core.staging) > 0
+	<-c.token
+	if left {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
 	}
+	return err
 }
 
 // ApplyResult says what a batch of paths did.
