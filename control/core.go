@@ -55,6 +55,7 @@ type es struct {
 	peers   map[netip.Addr]bool // es_peers entries written
 
 	portUp     bool
+	adminDown  bool // held down by an operator (fwd es down)
 	upSince    time.Time
 	df         bool
 	dfCheckAt  time.Time
@@ -615,7 +616,7 @@ func (c *core) flushES(esi evpn.ESI) {
 		want.BackupGroup = e.backup
 		c.syncPeers(e, active)
 		nonDF := !c.electDF(e, peers)
-		if e.hasWritten && (!e.portUp || !c.uplinksUp()) {
+		if e.hasWritten && (!e.up() || !c.uplinksUp()) {
 			// While the port is down its down bit already sends
 			// everything to the ES peers: the fast path's DF flag is
 			// moot until the port is back (then the DF delay makes it
@@ -657,7 +658,7 @@ func (c *core) syncPeers(e *es, active []netip.Addr) {
 // is the DF. A PE without a type-4 route (GoBGP drops FRR's, see ANCHORS.md)
 // counts as a candidate from its EAD-per-ES route at the default preference.
 func (c *core) electDF(e *es, peers map[netip.Addr]*esPeer) bool {
-	if !e.portUp || !c.uplinksUp() {
+	if !e.up() || !c.uplinksUp() {
 		e.df = false
 		return false
 	}
@@ -838,7 +839,7 @@ func (c *core) portState(ifindex uint32, up bool) {
 // localESState applies a local ES's port and uplink state: the down bit
 // first (tier 1), then the DF election and the routes.
 func (c *core) localESState(e *es) {
-	down := !e.portUp || !c.uplinksUp()
+	down := !e.up() || !c.uplinksUp()
 	c.write(c.dp.SetESDown(e.id, down), &c.stats.DownBitFlips)
 	c.dirtyES[e.esi] = struct{}{}
 	c.origES[e.esi] = struct{}{}

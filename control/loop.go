@@ -30,6 +30,7 @@ type Controller struct {
 	wake    chan time.Time
 	done    chan struct{}
 	start   chan struct{}
+	latency Latency // the calls' hold times, written while holding the token
 }
 
 // New builds a controller over dp. ul (may be nil: VTEPs then stay down until
@@ -140,10 +141,12 @@ func (c *Controller) do(ctx context.Context, fn func(*core) error) error {
 		return ErrClosed
 	default:
 	}
+	start := time.Now()
 	err := fn(c.core)
 	c.core.flush()
 	c.core.originate()
 	left := len(c.core.deferred) > 0 || len(c.core.staging) > 0
+	c.latency.observe(time.Since(start))
 	<-c.token
 	if left {
 		select {
@@ -210,4 +213,37 @@ func (c *Controller) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	err := c.do(ctx, func(k *core) error { s = k.stats; return nil })
 	return s, err
+}
+
+// LatencyBounds are the upper bounds of Latency's buckets, in seconds.
+var LatencyBounds = [...]float64{1e-6, 4e-6, 16e-6, 64e-6, 256e-6, 1e-3, 4e-3, 16e-3, 64e-3, 256e-3, 1}
+
+// Latency is a histogram of how long calls held the loop: Counts[i] calls
+// took at most LatencyBounds[i] (and more than the bound before), Inf
+// longer than the last bound.
+type Latency struct {
+	Counts [len(LatencyBounds)]uint64
+	Inf    uint64
+	Sum    time.Duration
+	Count  uint64
+}
+
+func (l *Latency) observe(d time.Duration) {
+	l.Count++
+	l.Sum += d
+	s := d.Seconds()
+	for i, b := range LatencyBounds {
+		if s <= b {
+			l.Counts[i]++
+			return
+		}
+	}
+	l.Inf++
+}
+
+// Latency returns the histogram of the calls' hold times so far.
+func (c *Controller) Latency(ctx context.Context) (Latency, error) {
+	var l Latency
+	err := c.do(ctx, func(*core) error { l = c.latency; return nil })
+	return l, err
 }

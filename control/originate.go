@@ -58,7 +58,7 @@ func (c *core) bdRoutes() []evpn.Path {
 }
 
 func (c *core) esRoutes(e *es) []evpn.Path {
-	if e.local == nil || !e.portUp || !c.uplinksUp() {
+	if e.local == nil || !e.up() || !c.uplinksUp() {
 		return nil
 	}
 	out := []evpn.Path{c.localPath(evpn.EADRoute{RD: c.localRD(0), ESI: e.esi, EthernetTag: evpn.MaxET}, evpn.Attrs{})}

@@ -1,0 +1,195 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/fwdplane/fwd/dataplane"
+	"github.com/fwdplane/fwd/evpn"
+)
+
+// runController starts a controller over a fake dataplane; the loop stops
+// when the test ends.
+func runController(t *testing.T, sink RouteSink) (*Controller, *fakeDP) {
+	t.Helper()
+	dp := newFakeDP()
+	ctrl, err := New(baseConfig(), dp, &fakeUnderlay{}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- ctrl.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctrl, dp
+}
+
+func TestQueries(t *testing.T) {
+	ctx := context.Background()
+	ctrl, _ := runController(t, nil)
+	paths := []evpn.Path{type3(pe(1)), type3(pe(2))}
+	for i := 1; i <= 3; i++ {
+		paths = append(paths, eadES(pe(i), esiRem), eadEVI(pe(i), esiRem))
+	}
+	paths = append(paths, type4(pe(1), esiLoc, 200), eadES(pe(1), esiLoc), eadEVI(pe(1), esiLoc))
+	paths = append(paths,
+		type2(pe(1), macN(1), evpn.ESI{}, 0), // remote VTEP
+		type2(pe(2), macN(2), esiRem, 3),     // behind the remote ES
+		type2(pe(1), macN(3), esiLoc, 0),     // SYNC on our ES
+	)
+	if res, err := ctrl.Apply(ctx, paths); err != nil || res.Rejected != 0 {
+		t.Fatalf("apply: %+v %v", res, err)
+	}
+	if err := ctrl.Learned(ctx, vni, macN(4), localES.Ifindex); err != nil {
+		t.Fatal(err)
+	}
+
+	ess, err := ctrl.ESes(ctx)
+	if err != nil || len(ess) != 2 {
+		t.Fatalf("ESes: %v %v", ess, err)
+	}
+	loc, rem := ess[0], ess[1]
+	if !loc.Local || loc.ESI != esiLoc || loc.Ifindex != localES.Ifindex || !loc.PortUp || loc.DFPref != 100 || len(loc.Peers) != 1 || loc.Peers[0].Candidate.Pref != 200 {
+		t.Errorf("local ES view %+v", loc)
+	}
+	if rem.Local || rem.ESI != esiRem || len(rem.Peers) != 3 || len(rem.Members) != 3 || rem.Group == 0 || rem.MACs != 1 {
+		t.Errorf("remote ES view %+v", rem)
+	}
+	for _, p := range rem.Peers {
+		if !p.Active || !p.EADPerES || p.EVIs != 1 {
+			t.Errorf("remote ES peer %+v", p)
+		}
+	}
+
+	macs, err := ctrl.MACs(ctx, MACFilter{})
+	if err != nil || len(macs) != 4 {
+		t.Fatalf("MACs: %+v %v", macs, err)
+	}
+	want := []struct {
+		local, sync bool
+		esi         evpn.ESI
+		kind        dataplane.FDBKind
+	}{
+		{false, false, evpn.ESI{}, dataplane.FDBVTEP},
+		{false, false, esiRem, dataplane.FDBES},
+		{false, true, esiLoc, dataplane.FDBES},
+		{true, false, esiLoc, dataplane.FDBES},
+	}
+	for i, w := range want {
+		m := macs[i]
+		if m.MAC != macN(i+1) || m.Local != w.local || m.Sync != w.sync || m.ESI != w.esi || m.Installed == nil || m.Installed.Kind != w.kind {
+			t.Errorf("MAC %d: %+v (installed %+v), want %+v", i+1, m, m.Installed, w)
+		}
+	}
+	if macs[1].Seq != 3 || macs[1].VTEP != pe(2) {
+		t.Errorf("MAC behind the remote ES: %+v", macs[1])
+	}
+	m2 := macN(2)
+	if got, _ := ctrl.MACs(ctx, MACFilter{MAC: &m2}); len(got) != 1 || got[0].MAC != m2 {
+		t.Errorf("MAC filter: %+v", got)
+	}
+	loce := esiLoc
+	if got, _ := ctrl.MACs(ctx, MACFilter{ESI: &loce}); len(got) != 2 {
+		t.Errorf("ESI filter: %+v", got)
+	}
+	if got, _ := ctrl.MACs(ctx, MACFilter{VNI: vni + 1}); len(got) != 0 {
+		t.Errorf("VNI filter: %+v", got)
+	}
+
+	vteps, err := ctrl.VTEPs(ctx)
+	if err != nil || len(vteps) != 3 || vteps[0].Addr != pe(1) || vteps[0].NextHop == 0 || vteps[0].ESes != 1 {
+		t.Errorf("VTEPs: %+v %v", vteps, err)
+	}
+	groups, err := ctrl.Groups(ctx)
+	if err != nil || len(groups) == 0 {
+		t.Errorf("groups: %+v %v", groups, err)
+	}
+	t2, err := ctrl.Routes(ctx, evpn.RouteTypeMACIP)
+	if err != nil || len(t2) != 3 {
+		t.Errorf("type-2 routes: %d %v", len(t2), err)
+	}
+	all, _ := ctrl.Routes(ctx, 0)
+	counts, _ := ctrl.RouteCounts(ctx)
+	if len(all) != len(paths) || counts[evpn.RouteTypeEAD] != 8 || counts[evpn.RouteTypeIMET] != 2 {
+		t.Errorf("%d routes (want %d), counts %v", len(all), len(paths), counts)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1].Route.Type() > all[i].Route.Type() {
+			t.Fatalf("routes not sorted by type at %d", i)
+		}
+	}
+	flood, _ := ctrl.Flood(ctx)
+	if len(flood[vni]) != 2 || flood[vni][0] != pe(1) {
+		t.Errorf("flood %v", flood)
+	}
+	n, _ := ctrl.Counts(ctx)
+	if n.Routes != len(paths) || n.MACs != 4 || n.ESes != 2 || n.VTEPs != 3 {
+		t.Errorf("counts %+v", n)
+	}
+}
+
+// TestESAdmin: an operator holding a local ES down sets its down bit and
+// withdraws its routes, as a port down does; releasing it undoes both.
+func TestESAdmin(t *testing.T) {
+	ctx := context.Background()
+	sink := &sinkRec{}
+	ctrl, dp := runController(t, sink)
+	ess, _ := ctrl.ESes(ctx)
+	id := ess[0].ID
+	advertised := func() int {
+		n := 0
+		for _, p := range sink.paths {
+			if routeESI(p.Route) == esiLoc {
+				if p.Withdraw {
+					n--
+				} else {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	before := advertised()
+	if before == 0 || dp.esDown[id] {
+		t.Fatalf("before: %d ES routes advertised, down bit %v", before, dp.esDown[id])
+	}
+	if err := ctrl.SetESAdmin(ctx, esiLoc, false); err != nil {
+		t.Fatal(err)
+	}
+	ess, _ = ctrl.ESes(ctx)
+	if !dp.esDown[id] || !ess[0].AdminDown || ess[0].Up || ess[0].DF || advertised() != 0 {
+		t.Fatalf("held down: bit %v, view %+v, %d routes advertised", dp.esDown[id], ess[0], advertised())
+	}
+	if err := ctrl.SetESAdmin(ctx, esiLoc, true); err != nil {
+		t.Fatal(err)
+	}
+	ess, _ = ctrl.ESes(ctx)
+	if dp.esDown[id] || ess[0].AdminDown || !ess[0].Up || advertised() != before {
+		t.Fatalf("released: bit %v, view %+v, %d routes advertised (want %d)", dp.esDown[id], ess[0], advertised(), before)
+	}
+	if err := ctrl.SetESAdmin(ctx, esiRem, false); !errors.Is(err, ErrUnknownES) {
+		t.Fatalf("remote/unknown ES: %v", err)
+	}
+}
+
+func TestLatency(t *testing.T) {
+	ctx := context.Background()
+	ctrl, _ := runController(t, nil)
+	for range 10 {
+		if _, err := ctrl.Stats(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := ctrl.Latency(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, c := range l.Counts {
+		n += c
+	}
+	if l.Count != 10 || n+l.Inf != l.Count || l.Sum <= 0 {
+		t.Fatalf("latency %+v", l)
+	}
+}
