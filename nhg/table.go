@@ -405,3 +405,17 @@ func (e *entry) export() Entry {
 		Deleting: e.deleting,
 	}
 }
+
+// ReserveID keeps group id out of o's free IDs: for a group a previous
+// instance left in the fast path, which keeps forwarding until the new
+// state replaces it. ReleaseID gives it back.
+func (t *Table) ReserveID(o Owner, id uint32) error { return t.ids.Reserve(o, id) }
+
+// ReleaseID returns an ID ReserveID took; it fails for an ID a group of
+// this Table uses.
+func (t *Table) ReleaseID(o Owner, id uint32) error {
+	if _, ok := t.groups[id]; ok {
+		return fmt.Errorf("release group id %d: a group uses it: %w", id, ErrInUse)
+	}
+	return t.ids.Free(o, id)
+}

@@ -2,6 +2,7 @@ package nhg
 
 import (
 	"errors"
+	"net/netip"
 	"slices"
 	"testing"
 )
@@ -420,5 +421,32 @@ func TestStatusAndOpStrings(t *testing.T) {
 		if o.String() != want {
 			t.Errorf("%d: %q, want %q", uint8(o), o, want)
 		}
+	}
+}
+
+func TestReserveID(t *testing.T) {
+	tbl, err := NewTable(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewGroupIDAllocator().Range(EVPNL2)
+	if err := tbl.ReserveID(EVPNL2, r.First); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.ReserveID(EVPNL2, r.First); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second reservation: %v", err)
+	}
+	ch, err := tbl.Add(Group{Owner: EVPNL2, Members: []NextHop{{ID: 1, VTEP: netip.MustParseAddr("192.0.2.1")}}})
+	if err != nil || ch.ID == r.First {
+		t.Fatalf("add took id %d (reserved %d): %v", ch.ID, r.First, err)
+	}
+	if err := tbl.ReleaseID(EVPNL2, ch.ID); !errors.Is(err, ErrInUse) {
+		t.Fatalf("releasing a used id: %v", err)
+	}
+	if err := tbl.ReleaseID(EVPNL2, r.First); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.ReserveID(EVPNL2, r.Last+1); err == nil {
+		t.Fatal("reserved an id outside the owner's range")
 	}
 }
