@@ -37,6 +37,9 @@ type Config struct {
 	EADPerESOnly bool
 	// Logger receives the loop's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Pinned is the state a previous instance left in the fast path (a
+	// restart): its IDs are kept out of use until ReleasePinned.
+	Pinned *Pinned
 }
 
 // LocalES is an Ethernet Segment attached to this node.

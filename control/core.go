@@ -144,6 +144,8 @@ type core struct {
 	dirtyES  map[evpn.ESI]struct{}
 	dirtyMAC map[macKey]struct{}
 	stats    Stats
+	// pinned is what a previous instance left, until ReleasePinned.
+	pinned *Pinned
 }
 
 func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, error) {
@@ -167,6 +169,9 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 	}
 	if c.log == nil {
 		c.log = slog.Default()
+	}
+	if cfg.Pinned != nil {
+		c.reservePinned(cfg.Pinned)
 	}
 	for _, bd := range cfg.BDs {
 		c.bds[bd] = true
