@@ -85,7 +85,7 @@ type VLANMap struct {
 
 // BridgeDomain is GET /v1/bridge-domains.
 type BridgeDomain struct {
-	VNI   uint32 `json:"vni"`
+	VNI   uint32   `json:"vni"`
 	Ports []BDPort `json:"ports"`
 	// Flood is the BD's remote VTEPs (type-3 routes): ingress
 	// replication.
@@ -366,7 +366,9 @@ type MapUsage struct {
 }
 
 // Histogram is a Prometheus histogram: Counts[i] observations <= Bounds[i]
-// (not cumulative), Inf those above the last bound.
+// (not cumulative), Inf those above the last bound. Bounds are finite and
+// increasing, one per count; Count, when not zero, is the total of Counts
+// and Inf (GET /metrics answers 500 otherwise).
 type Histogram struct {
 	Bounds []float64 // seconds
 	Counts []uint64
