@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fwdplane/fwd/api"
 )
 
 // Run runs the fwd command with args (without the program name). ctx is
@@ -15,16 +18,22 @@ func Run(ctx context.Context, args []string) error {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	root := newRootCmd(&rootOptions{})
+	root := newRootCmd(&rootOptions{now: time.Now})
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	return explainAPIError(root.ExecuteContext(ctx))
 }
 
 // rootOptions are the flags every command sees.
 type rootOptions struct {
 	verbose bool
+	// socket is the daemon's API socket (--socket, FWD_SOCKET).
+	socket string
+	// timeout bounds each call to the daemon (--timeout; 0: none).
+	timeout time.Duration
+	// now is time.Now (a seam for tests: `fwd show status` prints uptime).
+	now func() time.Time
 }
 
 func newRootCmd(opts *rootOptions) *cobra.Command {
@@ -40,6 +49,14 @@ Try it without touching your network: sudo fwd lab demo`,
 		SilenceErrors: true,
 	}
 	cmd.PersistentFlags().BoolVarP(&opts.verbose, "verbose", "v", false, "log every step (commands run, kernel objects made) to stderr")
-	cmd.AddCommand(newVersionCmd(opts), newLabCmd(opts), newBenchCmd(opts))
+	socket := api.DefaultSocket
+	if s := os.Getenv("FWD_SOCKET"); s != "" {
+		socket = s
+	}
+	cmd.PersistentFlags().StringVar(&opts.socket, "socket", socket, "the daemon's API `socket` (env FWD_SOCKET)")
+	cmd.PersistentFlags().DurationVar(&opts.timeout, "timeout", time.Minute, "give up on a call to the daemon after this long (0: wait forever; fwd events is never cut short)")
+	cmd.AddCommand(newVersionCmd(opts), newLabCmd(opts), newBenchCmd(opts),
+		newShowCmd(opts), newRouteCmd(opts), newESCmd(opts), newTraceCmd(opts),
+		newLogLevelCmd(opts), newEventsCmd(opts))
 	return cmd
 }
