@@ -10,7 +10,7 @@ import (
 // BenchmarkApply measures type-2 routes per second through the loop's core
 // into an in-memory dataplane: the control plane's own cost.
 func BenchmarkApply(b *testing.B) {
-	for _, n := range []int{10000, 100000} {
+	for _, n := range []int{10000, 100000, 1000000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			paths := make([]evpn.Path, n)
 			for i := range paths {

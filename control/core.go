@@ -71,9 +71,63 @@ type stagedGroup struct {
 
 // mac is the state of one MAC in one BD.
 type mac struct {
-	paths     []evpn.RouteKey // its type-2 paths in the RIB: one, or a few while it moves
+	paths []evpn.RouteKey // its type-2 paths in the RIB: one, or a few while it moves
+	// info holds, for each of paths (same index), what choosing and
+	// installing the MAC's entry needs of it, so that a flush reads no RIB.
+	info      []pathInfo
 	local     *localMAC
-	installed *dataplane.FDBEntry
+	installed *dataplane.FDBEntry // nil, or &entry
+
+	key   macKey
+	dirty bool // queued in core.dirtyMAC
+	// esis are the ESes whose macs set holds this MAC (flushMAC drops
+	// those it no longer uses).
+	esis []evpn.ESI
+
+	// In-place storage for the common MAC: one path, at most one ES, one
+	// entry; the slices above start on it, so that such a MAC is one
+	// allocation.
+	path0 [1]evpn.RouteKey
+	info0 [1]pathInfo
+	esi0  [1]evpn.ESI
+	entry dataplane.FDBEntry
+}
+
+// pathInfo is what a MAC's entry depends on in one of its type-2 paths.
+type pathInfo struct {
+	nextHop netip.Addr
+	esi     evpn.ESI
+	seq     uint32
+	sticky  bool
+	router  bool
+}
+
+func infoOf(r evpn.MACIPRoute, a *evpn.Attrs) pathInfo {
+	return pathInfo{nextHop: a.NextHop, esi: r.ESI, seq: a.MACMobility.Seq, sticky: a.MACMobility.Sticky, router: a.Router}
+}
+
+// newMAC adds the state of MAC mk.
+func (c *core) newMAC(mk macKey) *mac {
+	m := &mac{key: mk}
+	m.paths, m.info, m.esis = m.path0[:0], m.info0[:0], m.esi0[:0]
+	c.macs[mk] = m
+	return m
+}
+
+// markMAC queues m for the next flush.
+func (c *core) markMAC(m *mac) {
+	if !m.dirty {
+		m.dirty = true
+		c.dirtyMAC = append(c.dirtyMAC, m)
+	}
+}
+
+// addMACToES records that MAC m uses ES e.
+func (c *core) addMACToES(m *mac, e *es) {
+	e.macs[m.key] = struct{}{}
+	if !slices.Contains(m.esis, e.esi) {
+		m.esis = append(m.esis, e.esi)
+	}
 }
 
 // localMAC is a MAC learned on a local port.
@@ -141,8 +195,11 @@ type core struct {
 	staging    []evpn.ESI
 	stagingSet map[evpn.ESI]struct{}
 
-	dirtyES  map[evpn.ESI]struct{}
-	dirtyMAC map[macKey]struct{}
+	dirtyES map[evpn.ESI]struct{}
+	// dirtyMAC lists the MACs to recompute (each once: mac.dirty).
+	dirtyMAC []*mac
+	// fdbBatch gathers a flush's FDB entries for one dataplane call.
+	fdbBatch fdbBatch
 	stats    Stats
 	// pinned is what a previous instance left, until ReleasePinned.
 	pinned *Pinned
@@ -162,7 +219,7 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		nhIDs: nhg.NewNextHopIDAllocator(), groups: groups, esIDs: newIDPool(1, dataplane.MaxES-1),
 		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[macKey]*mac{},
 		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
-		dirtyES: map[evpn.ESI]struct{}{}, dirtyMAC: map[macKey]struct{}{}, stagingSet: map[evpn.ESI]struct{}{},
+		dirtyES: map[evpn.ESI]struct{}{}, stagingSet: map[evpn.ESI]struct{}{},
 		heldGroups: map[uint32][]nhg.Bucket{},
 		advertised: map[evpn.RouteKey]evpn.Path{}, advES: map[evpn.ESI][]evpn.RouteKey{}, advMAC: map[macKey][]evpn.RouteKey{},
 		origBDs: true, origES: map[evpn.ESI]struct{}{}, origMAC: map[macKey]struct{}{},
@@ -261,16 +318,18 @@ func (c *core) index(key evpn.RouteKey, p evpn.Path) {
 		mk := macKey{vni: macVNI(r), mac: r.MAC}
 		m := c.macs[mk]
 		if m == nil {
-			m = &mac{}
-			c.macs[mk] = m
+			m = c.newMAC(mk)
 		}
-		if !slices.Contains(m.paths, key) {
+		if i := slices.Index(m.paths, key); i >= 0 {
+			m.info[i] = infoOf(r, &p.Attrs)
+		} else {
 			m.paths = append(m.paths, key)
+			m.info = append(m.info, infoOf(r, &p.Attrs))
 		}
 		if !r.ESI.IsZero() {
-			c.es(r.ESI).macs[mk] = struct{}{}
+			c.addMACToES(m, c.es(r.ESI))
 		}
-		c.dirtyMAC[mk] = struct{}{}
+		c.markMAC(m)
 	case evpn.IMETRoute:
 		vni := r.EthernetTag
 		if c.flood[vni] == nil {
@@ -290,14 +349,16 @@ func (c *core) unindex(key evpn.RouteKey, p evpn.Path) {
 		}
 		c.dirtyES[esi] = struct{}{}
 	case evpn.MACIPRoute:
-		mk := macKey{vni: macVNI(r), mac: r.MAC}
-		if _, still := c.rib[key]; !still {
-			m := c.macs[mk]
+		m := c.macs[macKey{vni: macVNI(r), mac: r.MAC}]
+		// The key leaves this MAC when its route is gone, or when the
+		// route that replaced it is about another BD (another label).
+		if now, still := c.rib[key]; !still || macKeyOf(now.Route) != m.key {
 			if i := slices.Index(m.paths, key); i >= 0 {
 				m.paths = slices.Delete(m.paths, i, i+1)
+				m.info = slices.Delete(m.info, i, i+1)
 			}
 		}
-		c.dirtyMAC[mk] = struct{}{}
+		c.markMAC(m)
 		if !r.ESI.IsZero() {
 			if e := c.ess[r.ESI]; e != nil {
 				c.dirtyES[r.ESI] = struct{}{} // it may have lost its last user
@@ -323,6 +384,15 @@ func routeESI(r evpn.Route) evpn.ESI {
 		return r.ESI
 	}
 	return evpn.ESI{}
+}
+
+// macKeyOf is the MAC a type-2 route is about (the zero key for another
+// type).
+func macKeyOf(r evpn.Route) macKey {
+	if r, ok := r.(evpn.MACIPRoute); ok {
+		return macKey{vni: macVNI(r), mac: r.MAC}
+	}
+	return macKey{}
 }
 
 // macVNI is the BD a type-2 route belongs to: its L2 VNI label (GoBGP and
@@ -420,9 +490,20 @@ func (c *core) flush() {
 		delete(c.dirtyES, esi)
 		c.flushES(esi)
 	}
-	for _, mk := range sortedKeys(c.dirtyMAC, compareMACKey) {
-		delete(c.dirtyMAC, mk)
-		c.flushMAC(mk)
+	// MACs in the order they were touched: each one's writes depend only
+	// on its own state and on the ESes flushed above. The new entries go
+	// to the fast path in batches, all of them before the ESes below lose
+	// their last users.
+	dirty := c.dirtyMAC
+	c.dirtyMAC = nil
+	for i, m := range dirty {
+		dirty[i] = nil
+		m.dirty = false
+		c.flushMAC(m)
+	}
+	c.writeFDBBatch()
+	if c.dirtyMAC == nil && cap(dirty) <= maxKeptDirty {
+		c.dirtyMAC = dirty[:0]
 	}
 	// ESes that lost their last user after the MACs moved off them.
 	for _, esi := range sortedKeys(c.dirtyES, func(a, b evpn.ESI) int { return slices.Compare(a[:], b[:]) }) {
@@ -611,7 +692,9 @@ func (c *core) flushES(esi evpn.ESI) {
 		if (prev == 0) != (e.group == 0) {
 			// MACs behind the ES switch between the ES and their own VTEP.
 			for mk := range e.macs {
-				c.dirtyMAC[mk] = struct{}{}
+				if m := c.macs[mk]; m != nil {
+					c.markMAC(m)
+				}
 			}
 		}
 	} else {
@@ -710,115 +793,189 @@ func (c *core) uplinksUp() bool {
 // bestPath picks a MAC's route: a sticky route first, then the highest MAC
 // mobility sequence number, then the lowest VTEP address (RFC 7432 15).
 func (c *core) bestPath(m *mac) (evpn.Path, bool) {
-	var best evpn.Path
-	found := false
-	for _, key := range m.paths {
-		p := c.rib[key]
-		if c.isLocal(p.Attrs.NextHop) {
-			continue
-		}
-		if !found || better(p, best) {
-			best, found = p, true
-		}
+	i := c.best(m)
+	if i < 0 {
+		return evpn.Path{}, false
 	}
-	return best, found
+	return c.rib[m.paths[i]], true
 }
 
-func better(a, b evpn.Path) bool {
-	am, bm := a.Attrs.MACMobility, b.Attrs.MACMobility
-	if am.Sticky != bm.Sticky {
-		return am.Sticky
+// best is the index in m.paths of m's best route (see bestPath); -1 when
+// no route from a remote VTEP is left.
+func (c *core) best(m *mac) int {
+	if len(m.info) == 1 { // the common MAC: nothing to choose
+		if c.isLocal(m.info[0].nextHop) {
+			return -1
+		}
+		return 0
 	}
-	if am.Seq != bm.Seq {
-		return am.Seq > bm.Seq
+	best := -1
+	for i := range m.info {
+		if c.isLocal(m.info[i].nextHop) {
+			continue
+		}
+		if best < 0 || better(&m.info[i], m.paths[i], &m.info[best], m.paths[best]) {
+			best = i
+		}
 	}
-	if c := a.Attrs.NextHop.Compare(b.Attrs.NextHop); c != 0 {
+	return best
+}
+
+func better(a *pathInfo, ak evpn.RouteKey, b *pathInfo, bk evpn.RouteKey) bool {
+	if a.sticky != b.sticky {
+		return a.sticky
+	}
+	if a.seq != b.seq {
+		return a.seq > b.seq
+	}
+	if c := a.nextHop.Compare(b.nextHop); c != 0 {
 		return c < 0
 	}
-	return a.Route.Key().String() < b.Route.Key().String()
+	return ak.String() < bk.String()
 }
 
 // flushMAC writes a MAC's FDB entry from its best route, or removes it.
-func (c *core) flushMAC(mk macKey) {
-	m := c.macs[mk]
-	if m == nil {
-		return
-	}
-	var want *dataplane.FDBEntry
+// A new or changed entry joins the flush's batch (see writeFDBBatch); a
+// removal is written at once.
+func (c *core) flushMAC(m *mac) {
+	mk := m.key
+	var want dataplane.FDBEntry
+	ok := false
 	if c.bds[mk.vni] {
-		want = c.macEntry(m)
+		want, ok = c.macEntry(m)
 	}
-	k := dataplane.FDBKey{BD: mk.vni, MAC: mk.mac}
 	switch {
-	case want == nil && m.installed != nil:
-		c.write(c.dp.DeleteFDB(k), &c.stats.FDBWrites)
+	case !ok && m.installed != nil:
+		c.write(c.dp.DeleteFDB(dataplane.FDBKey{BD: mk.vni, MAC: mk.mac}), &c.stats.FDBWrites)
 		m.installed = nil
-	case want != nil && (m.installed == nil || *m.installed != *want):
-		err := c.dp.SetFDB(k, *want)
-		c.write(err, &c.stats.FDBWrites)
-		if err == nil {
-			m.installed = want
+	case ok && (m.installed == nil || *m.installed != want):
+		if c.fdbBatch.add(m, want) {
+			c.writeFDBBatch()
 		}
 	}
-	if len(m.paths) == 0 && m.local == nil && m.installed == nil {
+	if !ok && len(m.paths) == 0 && m.local == nil && m.installed == nil {
 		delete(c.macs, mk)
 	}
 	// Forget ES back references this MAC no longer has.
-	for esi, e := range c.ess {
-		if _, ok := e.macs[mk]; ok && !c.macUsesES(m, esi) {
-			delete(e.macs, mk)
-			c.dirtyES[esi] = struct{}{}
+	for i := 0; i < len(m.esis); {
+		esi := m.esis[i]
+		if c.macUsesES(m, esi) {
+			i++
+			continue
+		}
+		m.esis = slices.Delete(m.esis, i, i+1)
+		if e := c.ess[esi]; e != nil {
+			if _, ok := e.macs[mk]; ok {
+				delete(e.macs, mk)
+				c.dirtyES[esi] = struct{}{}
+			}
 		}
 	}
 }
 
 func (c *core) macUsesES(m *mac, esi evpn.ESI) bool {
-	if m == nil {
-		return false
-	}
-	for _, key := range m.paths {
-		if r, ok := c.rib[key].Route.(evpn.MACIPRoute); ok && r.ESI == esi {
+	for i := range m.info {
+		if m.info[i].esi == esi {
 			return true
 		}
 	}
 	return m.local != nil && m.local.es != nil && m.local.es.esi == esi
 }
 
-func (c *core) macEntry(m *mac) *dataplane.FDBEntry {
-	best, ok := c.bestPath(m)
-	if m.local != nil && (!ok || m.local.seq >= best.Attrs.MACMobility.Seq && !best.Attrs.MACMobility.Sticky) {
+// macEntry is the FDB entry m should have; false when it should have none.
+func (c *core) macEntry(m *mac) (dataplane.FDBEntry, bool) {
+	var best *pathInfo
+	if i := c.best(m); i >= 0 {
+		best = &m.info[i]
+	}
+	if m.local != nil && (best == nil || m.local.seq >= best.seq && !best.sticky) {
 		if m.local.es != nil {
-			return &dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: m.local.es.id}
+			return dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: m.local.es.id}, true
 		}
-		return &dataplane.FDBEntry{Kind: dataplane.FDBLocal, Ref: m.local.ifindex}
+		return dataplane.FDBEntry{Kind: dataplane.FDBLocal, Ref: m.local.ifindex}, true
 	}
-	if !ok {
-		return nil
+	if best == nil {
+		return dataplane.FDBEntry{}, false
 	}
-	r := best.Route.(evpn.MACIPRoute)
 	var flags uint8
-	if best.Attrs.MACMobility.Sticky {
+	if best.sticky {
 		flags |= dataplane.FDBSticky
 	}
-	if best.Attrs.Router {
+	if best.router {
 		flags |= dataplane.FDBRouter
 	}
-	if !r.ESI.IsZero() {
-		if e := c.ess[r.ESI]; e != nil && e.id != 0 {
+	if !best.esi.IsZero() {
+		if e := c.ess[best.esi]; e != nil && e.id != 0 {
 			if e.local != nil {
 				// SYNC: the ES peer learned it on our shared ES.
-				return &dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: e.id, Flags: flags | dataplane.FDBSync}
+				return dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: e.id, Flags: flags | dataplane.FDBSync}, true
 			}
 			if e.group != 0 {
-				return &dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: e.id, Flags: flags}
+				return dataplane.FDBEntry{Kind: dataplane.FDBES, Ref: e.id, Flags: flags}, true
 			}
 		}
 	}
-	v := c.vteps[best.Attrs.NextHop]
+	v := c.vteps[best.nextHop]
 	if v == nil || v.nh == 0 {
-		return nil
+		return dataplane.FDBEntry{}, false
 	}
-	return &dataplane.FDBEntry{Kind: dataplane.FDBVTEP, Ref: v.nh, Flags: flags}
+	return dataplane.FDBEntry{Kind: dataplane.FDBVTEP, Ref: v.nh, Flags: flags}, true
+}
+
+// fdbBatchMax bounds a flush's FDB batch: large enough that the
+// dataplane's cost per call vanishes, small enough to stay in cache.
+const fdbBatchMax = 4096
+
+// maxKeptDirty bounds the dirty list a flush keeps for the next one; a
+// larger one (a mass injection) is let go.
+const maxKeptDirty = 1 << 16
+
+// fdbBatch is a flush's pending FDB writes, for one Dataplane.SetFDBBatch.
+type fdbBatch struct {
+	keys    []dataplane.FDBKey
+	entries []dataplane.FDBEntry
+	macs    []*mac
+}
+
+// add queues m's new entry e and reports whether the batch is full.
+func (b *fdbBatch) add(m *mac, e dataplane.FDBEntry) bool {
+	if b.keys == nil {
+		b.keys = make([]dataplane.FDBKey, 0, fdbBatchMax)
+		b.entries = make([]dataplane.FDBEntry, 0, fdbBatchMax)
+		b.macs = make([]*mac, 0, fdbBatchMax)
+	}
+	b.keys = append(b.keys, dataplane.FDBKey{BD: m.key.vni, MAC: m.key.mac})
+	b.entries = append(b.entries, e)
+	b.macs = append(b.macs, m)
+	return len(b.keys) >= fdbBatchMax
+}
+
+// writeFDBBatch writes the pending FDB entries in one call. When the
+// batch stops at an entry, the entries it did not install are written one
+// by one, so that each gets its own outcome, as if the batch were not.
+func (c *core) writeFDBBatch() {
+	b := &c.fdbBatch
+	if len(b.keys) == 0 {
+		return
+	}
+	n, err := c.dp.SetFDBBatch(b.keys, b.entries)
+	if err == nil {
+		n = len(b.keys)
+	}
+	n = max(0, min(n, len(b.keys)))
+	for i, m := range b.macs {
+		if i >= n {
+			if werr := c.dp.SetFDB(b.keys[i], b.entries[i]); werr != nil {
+				c.write(werr, nil)
+				continue
+			}
+		}
+		c.stats.FDBWrites++
+		m.entry = b.entries[i]
+		m.installed = &m.entry
+	}
+	clear(b.macs)
+	b.keys, b.entries, b.macs = b.keys[:0], b.entries[:0], b.macs[:0]
 }
 
 // portState handles a local port going up or down.
@@ -859,18 +1016,17 @@ func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
 	mk := macKey{vni: vni, mac: m}
 	st := c.macs[mk]
 	if st == nil {
-		st = &mac{}
-		c.macs[mk] = st
+		st = c.newMAC(mk)
 	}
 	seq := uint32(0)
-	if best, ok := c.bestPath(st); ok {
-		seq = best.Attrs.MACMobility.Seq + 1 // MAC mobility: it moved here
+	if i := c.best(st); i >= 0 {
+		seq = st.info[i].seq + 1 // MAC mobility: it moved here
 	}
 	st.local = &localMAC{ifindex: ifindex, es: c.byPort[ifindex], seq: seq}
 	if st.local.es != nil {
-		st.local.es.macs[mk] = struct{}{}
+		c.addMACToES(st, st.local.es)
 	}
-	c.dirtyMAC[mk] = struct{}{}
+	c.markMAC(st)
 	c.origMAC[mk] = struct{}{}
 }
 

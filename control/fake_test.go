@@ -27,6 +27,7 @@ type fakeDP struct {
 
 	staged    map[uint32][]dataplane.Bucket
 	nextStage uint32
+	batches   int // SetFDBBatch calls
 }
 
 func newFakeDP() *fakeDP {
@@ -45,6 +46,26 @@ func (f *fakeDP) SetFDB(k dataplane.FDBKey, e dataplane.FDBEntry) error {
 	f.fdb[k] = e
 	return nil
 }
+
+// SetFDBBatch checks every entry first, as the dataplane does: a batch
+// with an undeclared BD installs nothing.
+func (f *fakeDP) SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error) {
+	if len(keys) != len(entries) {
+		return 0, fmt.Errorf("%d keys, %d entries", len(keys), len(entries))
+	}
+	for i, k := range keys {
+		if !f.bds[k.BD] {
+			return 0, fmt.Errorf("fdb batch entry %d: BD %d not declared", i, k.BD)
+		}
+	}
+	f.writes["fdb"] += len(keys)
+	f.batches++
+	for i, k := range keys {
+		f.fdb[k] = entries[i]
+	}
+	return len(keys), nil
+}
+
 func (f *fakeDP) DeleteFDB(k dataplane.FDBKey) error {
 	f.writes["fdb"]++
 	if _, ok := f.fdb[k]; !ok {

@@ -12,6 +12,10 @@ import (
 type Dataplane interface {
 	SetBD(vni uint32) error
 	SetFDB(k dataplane.FDBKey, e dataplane.FDBEntry) error
+	// SetFDBBatch installs entries[i] under keys[i], in order. It
+	// returns how many it installed; on an error the loop writes the rest
+	// with SetFDB, one by one.
+	SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error)
 	DeleteFDB(k dataplane.FDBKey) error
 	SetES(id uint32, es dataplane.ES) error
 	DeleteES(id uint32) error
