@@ -289,6 +289,11 @@ func (c *collector) checkStruct(n *yaml.Node, t reflect.Type, path string, depth
 			c.addErr(field(path, k.Value), "", ErrUnknownKey, "%s", msg)
 			continue
 		}
+		// A field's line is its key's: for a mapping or a list that is
+		// where it starts, for a block scalar where it is named.
+		if _, ok := c.lines[field(path, k.Value)]; !ok {
+			c.lines[field(path, k.Value)] = k.Line
+		}
 		c.check(v, ft, field(path, k.Value), depth+1)
 	}
 }
