@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -140,6 +141,32 @@ func compareAddr(a, b string) int {
 	return strings.Compare(a, b)
 }
 
+// compareRD orders route distinguishers ("192.0.2.2:3", "65000:7") by
+// their administrator (as an address or a number), then their number.
+func compareRD(a, b string) int {
+	adminA, numA, _ := cutLast(a, ":")
+	adminB, numB, _ := cutLast(b, ":")
+	return cmp.Or(compareNumeric(adminA, adminB), compareNumeric(numA, numB))
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// compareNumeric orders addresses as addresses, numbers as numbers, and
+// anything else as text.
+func compareNumeric(a, b string) int {
+	na, ea := strconv.ParseUint(a, 10, 64)
+	nb, eb := strconv.ParseUint(b, 10, 64)
+	if ea == nil && eb == nil {
+		return cmp.Compare(na, nb)
+	}
+	return compareAddr(a, b)
+}
+
 // sortedAddrs returns the addresses sorted with compareAddr, as a new
 // slice.
 func sortedAddrs(addrs []string) []string {
@@ -209,7 +236,12 @@ func newShowStatusCmd(root *rootOptions) *cobra.Command {
 
 func printStatus(w io.Writer, st api.Status, now time.Time) error {
 	tw := newTable(w)
-	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s:\t"+format+"\n", append([]any{k}, a...)...) }
+	row := func(k, format string, a ...any) {
+		if k != "" {
+			k += ":"
+		}
+		fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...)
+	}
 	row("Version", "%s", st.Version)
 	row("PID", "%d", st.PID)
 	if !st.StartedAt.IsZero() {

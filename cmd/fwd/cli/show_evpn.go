@@ -466,7 +466,7 @@ withdraws them (only routes with source api are the API's to withdraw).`,
 			}
 		}
 		slices.SortFunc(rs, func(a, b api.Route) int {
-			return cmp.Or(cmp.Compare(a.Type, b.Type), strings.Compare(a.RD, b.RD),
+			return cmp.Or(cmp.Compare(a.Type, b.Type), compareRD(a.RD, b.RD),
 				strings.Compare(a.Prefix, b.Prefix), compareAddr(a.NextHop, b.NextHop),
 				strings.Compare(a.Source, b.Source))
 		})
