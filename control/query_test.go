@@ -193,3 +193,31 @@ func TestLatency(t *testing.T) {
 		t.Fatalf("latency %+v", l)
 	}
 }
+
+func TestSetBridgeDomains(t *testing.T) {
+	ctx := context.Background()
+	ctrl, dp := runController(t, nil)
+	const other = vni + 1
+	p := evpn.MACPath(rd(pe(1), other), evpn.ESI{}, macN(9), other, pe(1), evpn.SourceAPI)
+	if _, err := ctrl.Apply(ctx, []evpn.Path{p, type2(pe(1), macN(1), evpn.ESI{}, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dp.fdb[dataplane.FDBKey{BD: other, MAC: macN(9)}]; ok {
+		t.Fatal("a MAC of a VNI this node does not serve was installed")
+	}
+	if err := ctrl.SetBridgeDomains(ctx, []uint32{vni, other}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dp.fdb[dataplane.FDBKey{BD: other, MAC: macN(9)}]; !ok || !dp.bds[other] {
+		t.Fatal("the MAC of the added bridge domain was not installed")
+	}
+	if err := ctrl.SetBridgeDomains(ctx, []uint32{other}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dp.fdb[dataplane.FDBKey{BD: vni, MAC: macN(1)}]; ok {
+		t.Fatal("the removed bridge domain's MAC is still installed")
+	}
+	if err := ctrl.SetBridgeDomains(ctx, []uint32{0}); err == nil {
+		t.Fatal("VNI 0 accepted")
+	}
+}
