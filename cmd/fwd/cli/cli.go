@@ -57,6 +57,6 @@ Try it without touching your network: sudo fwd lab demo`,
 	cmd.PersistentFlags().DurationVar(&opts.timeout, "timeout", time.Minute, "give up on a call to the daemon after this long (0: wait forever; fwd events is never cut short)")
 	cmd.AddCommand(newVersionCmd(opts), newLabCmd(opts), newBenchCmd(opts),
 		newShowCmd(opts), newRouteCmd(opts), newESCmd(opts), newTraceCmd(opts),
-		newLogLevelCmd(opts), newEventsCmd(opts))
+		newLogLevelCmd(opts), newEventsCmd(opts), newDaemonCmd(opts))
 	return cmd
 }

@@ -1,0 +1,201 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/fwdplane/fwd/config"
+	"github.com/fwdplane/fwd/dataplane"
+	"github.com/fwdplane/fwd/evpn"
+)
+
+// ReloadResult says what a reload did.
+type ReloadResult struct {
+	// Applied lists the changes made live; Deferred the ones that take
+	// effect at the next start (docs/CONFIG.md says which are which).
+	Applied, Deferred []string
+}
+
+// Reload reads the config file again and applies the difference. A file
+// that does not load or validate changes nothing: the error says why and
+// the running config stays.
+func (d *Daemon) Reload(ctx context.Context) (ReloadResult, error) {
+	next, err := config.Load(d.opts.ConfigPath)
+	if err != nil {
+		d.log.Error("config reload refused: keeping the running config", "file", d.opts.ConfigPath, "err", err)
+		d.events.publish("config", "reload refused, running config kept: "+firstLine(err.Error()), map[string]string{"file": d.opts.ConfigPath})
+		return ReloadResult{}, err
+	}
+	return d.apply(ctx, next)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+// apply moves the running daemon from its config to next.
+func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	prev := d.cfg
+	ch := config.Diff(prev, next)
+	var res ReloadResult
+	did := func(format string, args ...any) { res.Applied = append(res.Applied, fmt.Sprintf(format, args...)) }
+	later := func(format string, args ...any) { res.Deferred = append(res.Deferred, fmt.Sprintf(format, args...)) }
+
+	// New ports must exist before anything is written.
+	added := map[string]int{}
+	for _, it := range ch.Interfaces.Added {
+		ifi, err := net.InterfaceByName(it.Name)
+		if err != nil {
+			return res, fmt.Errorf("reload refused, running config kept: interface %s: no such interface", it.Name)
+		}
+		added[it.Name] = ifi.Index
+	}
+	var errs []error
+	fail := func(err error) { errs = append(errs, err) }
+
+	if bdsChanged := len(ch.BridgeDomains.Added)+len(ch.BridgeDomains.Removed) > 0; bdsChanged {
+		if err := d.ctrl.SetBridgeDomains(ctx, next.VNIs()); err != nil {
+			fail(err)
+		} else {
+			for _, bd := range ch.BridgeDomains.Added {
+				did("bridge domain %d added", bd.VNI)
+			}
+			for _, bd := range ch.BridgeDomains.Removed {
+				did("bridge domain %d removed (its FDB entries deleted)", bd.VNI)
+			}
+		}
+	}
+	esOf := map[string]uint32{}
+	if ids, err := d.localESIDs(ctx); err == nil {
+		for _, e := range prev.EthernetSegments {
+			esOf[e.Interface] = ids[e.ESI]
+		}
+	}
+	for _, it := range ch.Interfaces.Removed {
+		p := d.ports[it.Name]
+		if p == nil {
+			continue
+		}
+		if err := d.dp.Detach(p.ifindex); err != nil {
+			fail(fmt.Errorf("interface %s: %w", it.Name, err))
+		}
+		for tags, bd := range p.vlans {
+			_ = d.dp.DeleteVLAN(uint32(p.ifindex), tags, bd)
+		}
+		if err := d.dp.DeletePort(uint32(p.ifindex)); err != nil && !errors.Is(err, dataplane.ErrNotFound) {
+			fail(fmt.Errorf("interface %s: %w", it.Name, err))
+		}
+		delete(d.ports, it.Name)
+		did("interface %s removed (program detached)", it.Name)
+	}
+	for _, it := range next.Interfaces {
+		p := d.ports[it.Name]
+		if p == nil {
+			p = &port{cfg: it, ifindex: added[it.Name], es: esOf[it.Name]}
+			d.ports[it.Name] = p
+			did("interface %s added (%s, program attached)", it.Name, it.Role)
+		} else {
+			p.cfg = it
+		}
+		if err := d.program(p); err != nil {
+			fail(err)
+		}
+	}
+	for _, v := range ch.VLANs.Added {
+		did("%s: VLAN %d -> VNI %d", v.Interface, v.VLAN, v.VNI)
+	}
+	for _, v := range ch.VLANs.Changed {
+		did("%s: VLAN %d -> VNI %d (was %d)", v.New.Interface, v.New.VLAN, v.New.VNI, v.Old.VNI)
+	}
+	for _, v := range ch.VLANs.Removed {
+		did("%s: VLAN %d unmapped", v.Interface, v.VLAN)
+	}
+	if err := d.reloadStatic(ctx, ch); err != nil {
+		fail(err)
+	} else if n := len(ch.StaticMACs.Added) + len(ch.StaticMACs.Removed) + len(ch.StaticMACs.Changed); n > 0 {
+		did("%d static MAC changes", n)
+	}
+	dpChanged := false
+	for _, s := range ch.Settings {
+		switch {
+		case s.Path == "log.level":
+			if d.opts.Level != nil {
+				d.opts.Level.Set(next.Log.Level)
+				did("log.level %s -> %s", s.Old, s.New)
+			} else {
+				later("log.level %s -> %s", s.Old, s.New)
+			}
+		case strings.HasPrefix(s.Path, "dataplane.") && s.Live:
+			dpChanged = true
+			did("%s %s -> %s", s.Path, s.Old, s.New)
+		default:
+			later("%s %s -> %s (at the next start)", s.Path, s.Old, s.New)
+		}
+	}
+	if dpChanged {
+		err := d.dp.SetConfig(dataplane.Config{VXLANPort: next.Dataplane.VXLANPort, TTL: next.Dataplane.TTL,
+			LearnRate: next.Dataplane.LearnRate, LearnBurst: next.Dataplane.LearnBurst})
+		if err != nil {
+			fail(err)
+		}
+	}
+	es := ch.EthernetSegments
+	for _, e := range es.Added {
+		later("ethernet segment %s added (at the next start)", e.ESI)
+	}
+	for _, e := range es.Removed {
+		later("ethernet segment %s removed (at the next start)", e.ESI)
+	}
+	for _, e := range es.Changed {
+		later("ethernet segment %s changed (at the next start)", e.New.ESI)
+	}
+	d.cfg = next
+	d.cfgLoadedAt = time.Now()
+	err := errors.Join(errs...)
+	lvl := slog.LevelInfo
+	if err != nil {
+		lvl = slog.LevelError
+	}
+	d.log.Log(ctx, lvl, "config reloaded", "file", d.opts.ConfigPath, "applied", res.Applied, "deferred", res.Deferred, "err", err)
+	d.events.publish("config", fmt.Sprintf("reloaded: %d changes applied, %d at the next start", len(res.Applied), len(res.Deferred)),
+		map[string]string{"file": d.opts.ConfigPath})
+	return res, err
+}
+
+// reloadStatic applies the static MAC changes.
+func (d *Daemon) reloadStatic(ctx context.Context, ch *config.Changes) error {
+	var add, del []config.BridgeMAC
+	add = append(add, ch.StaticMACs.Added...)
+	del = append(del, ch.StaticMACs.Removed...)
+	for _, c := range ch.StaticMACs.Changed {
+		del = append(del, c.Old)
+		add = append(add, c.New)
+	}
+	var paths []evpn.Path
+	for _, m := range del {
+		if m.Interface == "" {
+			rd, _ := evpn.RDIPv4(rdAddr(d.cfg), uint16(m.VNI))
+			paths = append(paths, evpn.MACPath(rd, evpn.ESI{}, m.MAC, m.VNI, m.VTEP, evpn.SourceStatic).Withdrawal())
+		}
+	}
+	if len(paths) > 0 {
+		if _, err := d.ctrl.Apply(ctx, paths); err != nil {
+			return err
+		}
+	}
+	tmp := &config.Config{VTEP4: d.cfg.VTEP4}
+	for _, m := range add {
+		tmp.BridgeDomains = append(tmp.BridgeDomains, config.BridgeDomain{VNI: m.VNI, StaticMACs: []config.StaticMAC{m.StaticMAC}})
+	}
+	return d.staticMACs(ctx, tmp)
+}
