@@ -713,7 +713,9 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 	if tr.Egress != 0 {
 		out.Egress = d.ifname(tr.Egress)
 	}
-	step := func(what, key, result string) { out.Steps = append(out.Steps, api.TraceStep{What: what, Key: key, Result: result}) }
+	step := func(what, key, result string) {
+		out.Steps = append(out.Steps, api.TraceStep{What: what, Key: key, Result: result})
+	}
 	step("port", r.Interface, p.cfg.Role.String())
 	if tr.BD != 0 {
 		step("bridge domain", fmt.Sprintf("vlan %d", r.VLAN), fmt.Sprintf("vni %d", tr.BD))
