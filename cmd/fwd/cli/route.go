@@ -470,19 +470,39 @@ func readRoutes(path string, stdin io.Reader) ([]api.Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--file: %w", err)
 	}
+	// Each route is decoded on its own, so that an error names its line
+	// and the routes before it are still checked.
 	type item struct {
-		raw   []byte
-		where string
+		raw  []byte
+		line int // where it starts in the file
 	}
+	lineAt := func(off int64) int { return bytes.Count(data[:min(off, int64(len(data)))], []byte("\n")) + 1 }
 	var items []item
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(data, &raws); err != nil {
-			return nil, fmt.Errorf("%s: not a JSON array of routes: %s", path, jsonErr(data, err))
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if _, err := dec.Token(); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON array of routes: %s", path, jsonErr(data, 1, err))
 		}
-		for i, r := range raws {
-			items = append(items, item{raw: r, where: fmt.Sprintf("%s: route %d", path, i+1)})
+		for dec.More() {
+			var raw json.RawMessage
+			off := dec.InputOffset()
+			if err := dec.Decode(&raw); err != nil {
+				return nil, fmt.Errorf("%s: not a JSON array of routes: %s", path, jsonErr(data, 1, err))
+			}
+			// Skip the separator and space between the previous value
+			// and this one.
+			for off < int64(len(data)) && bytes.IndexByte([]byte(", \t\r\n"), data[off]) >= 0 {
+				off++
+			}
+			items = append(items, item{raw: raw, line: lineAt(off)})
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON array of routes: %s", path, jsonErr(data, 1, err))
+		}
+		end := dec.InputOffset()
+		if rest := bytes.TrimLeft(data[end:], " \t\r\n"); len(rest) > 0 {
+			return nil, fmt.Errorf("%s:%d: data after the array of routes", path, lineAt(int64(len(data)-len(rest))))
 		}
 	} else {
 		sc := bufio.NewScanner(bytes.NewReader(data))
@@ -492,7 +512,7 @@ func readRoutes(path string, stdin io.Reader) ([]api.Route, error) {
 			if len(b) == 0 {
 				continue
 			}
-			items = append(items, item{raw: bytes.Clone(b), where: fmt.Sprintf("%s:%d", path, line)})
+			items = append(items, item{raw: bytes.Clone(b), line: line})
 		}
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -511,13 +531,13 @@ func readRoutes(path string, stdin io.Reader) ([]api.Route, error) {
 			err = errors.New("more than one JSON value on the line")
 		}
 		if err != nil {
-			err = fmt.Errorf("not a route: %s", jsonErr(it.raw, err))
+			err = fmt.Errorf("not a route: %s", jsonErr(it.raw, it.line, err))
 		} else {
 			routes[i].Prefix, routes[i].Source = "", ""
 			err = checkRoute(&routes[i], jsonName)
 		}
 		if err != nil {
-			bad = append(bad, it.where+": "+err.Error())
+			bad = append(bad, fmt.Sprintf("%s:%d: route %d: %v", path, it.line, i+1, err))
 		}
 	}
 	if len(bad) > 0 {
@@ -534,8 +554,9 @@ func readRoutes(path string, stdin io.Reader) ([]api.Route, error) {
 	return routes, nil
 }
 
-// jsonErr describes a JSON decoding error of data with its line.
-func jsonErr(data []byte, err error) string {
+// jsonErr describes a JSON decoding error of data, which starts on line
+// first of its file, with the line it is on when the error says where.
+func jsonErr(data []byte, first int, err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	off := int64(-1)
@@ -546,11 +567,11 @@ func jsonErr(data []byte, err error) string {
 		off = te.Offset
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if off >= 0 && bytes.Count(data, []byte("\n")) > 0 {
-		line := bytes.Count(data[:min(off, int64(len(data)))], []byte("\n")) + 1
-		return fmt.Sprintf("line %d: %s", line, msg)
+	if off < 0 {
+		return msg
 	}
-	return msg
+	line := first + bytes.Count(data[:min(off, int64(len(data)))], []byte("\n"))
+	return fmt.Sprintf("%s (line %d)", msg, line)
 }
 
 // runRoutes sends the batches in order and prints the sum of the answers.
