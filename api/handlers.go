@@ -360,21 +360,43 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil {
-		end := dec.InputOffset()
-		var tok json.Token
-		tok, err = dec.Token()
-		if err == io.EOF {
-			return true
-		}
-		if err == nil {
-			err = fmt.Errorf("request body has more after the JSON value that ends at byte %d (%v): send exactly one JSON object", end, tok)
-		} else if !isTooLarge(err) {
-			err = fmt.Errorf("request body has more after the JSON value that ends at byte %d: send exactly one JSON object", end)
+	if err != nil {
+		return s.badBody(w, err, dec)
+	}
+	// Only white space may follow. (Scanned here rather than with
+	// dec.Token, which rescans buffered white space on every refill:
+	// quadratic in its length.)
+	end := dec.InputOffset()
+	if err := trailing(io.MultiReader(dec.Buffered(), r.Body)); err != nil {
+		if !isTooLarge(err) {
+			err = fmt.Errorf("request body has more after the JSON value that ends at byte %d (%w): send exactly one JSON object", end, err)
 		}
 		return s.badBody(w, err, dec)
 	}
-	return s.badBody(w, err, dec)
+	return true
+}
+
+// errTrailing is trailing data after the body's JSON value.
+var errTrailing = errors.New("trailing data")
+
+// trailing reads r to its end and fails if it holds anything but JSON
+// white space.
+func trailing(r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				return fmt.Errorf("%w %q", errTrailing, c)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func isTooLarge(err error) bool {
