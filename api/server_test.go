@@ -329,15 +329,15 @@ func TestEmptyListsAreArrays(t *testing.T) {
 // nilBackend answers every list with nil.
 type nilBackend struct{ *fakeBackend }
 
-func (nilBackend) Interfaces(context.Context) ([]Interface, error)         { return nil, nil }
-func (nilBackend) BridgeDomains(context.Context) ([]BridgeDomain, error)   { return nil, nil }
-func (nilBackend) MACs(context.Context, MACFilter) ([]MAC, error)          { return nil, nil }
-func (nilBackend) ESes(context.Context) ([]ES, error)                      { return nil, nil }
-func (nilBackend) ESEVIs(context.Context) ([]ESEVI, error)                 { return nil, nil }
-func (nilBackend) L2NextHops(context.Context) ([]L2NextHop, error)         { return nil, nil }
-func (nilBackend) NexthopGroups(context.Context) ([]NexthopGroup, error)   { return nil, nil }
-func (nilBackend) Routes(context.Context, RouteFilter) ([]Route, error)    { return nil, nil }
-func (nilBackend) Counters(context.Context) (Counters, error)              { return Counters{}, nil }
+func (nilBackend) Interfaces(context.Context) ([]Interface, error)       { return nil, nil }
+func (nilBackend) BridgeDomains(context.Context) ([]BridgeDomain, error) { return nil, nil }
+func (nilBackend) MACs(context.Context, MACFilter) ([]MAC, error)        { return nil, nil }
+func (nilBackend) ESes(context.Context) ([]ES, error)                    { return nil, nil }
+func (nilBackend) ESEVIs(context.Context) ([]ESEVI, error)               { return nil, nil }
+func (nilBackend) L2NextHops(context.Context) ([]L2NextHop, error)       { return nil, nil }
+func (nilBackend) NexthopGroups(context.Context) ([]NexthopGroup, error) { return nil, nil }
+func (nilBackend) Routes(context.Context, RouteFilter) ([]Route, error)  { return nil, nil }
+func (nilBackend) Counters(context.Context) (Counters, error)            { return Counters{}, nil }
 
 // TestMalformedRequests: every request the server refuses is refused
 // before the backend hears of it.
