@@ -209,7 +209,8 @@ func diffSettings(old, new *Config) []Setting {
 			out = append(out, Setting{Path: s.path, Old: o, New: n, Live: s.live})
 		}
 	}
-	if !nodeEqual(old.BGP, new.BGP, 0) {
+	budget := maxNodes
+	if !nodeEqual(old.BGP, new.BGP, 0, &budget) {
 		out = append(out, Setting{Path: "bgp", Old: nodeSummary(old.BGP), New: nodeSummary(new.BGP)})
 	}
 	return out
@@ -217,24 +218,25 @@ func diffSettings(old, new *Config) []Setting {
 
 // nodeEqual compares two YAML trees by content: kinds, tags and values,
 // aliases followed; comments, styles and lines do not count.
-func nodeEqual(a, b *yaml.Node, depth int) bool {
+// Past maxDepth or after budget nodes it gives up and says "changed".
+func nodeEqual(a, b *yaml.Node, depth int, budget *int) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if depth > maxDepth {
+	if *budget--; depth > maxDepth || *budget < 0 {
 		return false
 	}
 	if a.Kind == yaml.AliasNode && a.Alias != nil {
-		return nodeEqual(a.Alias, b, depth+1)
+		return nodeEqual(a.Alias, b, depth+1, budget)
 	}
 	if b.Kind == yaml.AliasNode && b.Alias != nil {
-		return nodeEqual(a, b.Alias, depth+1)
+		return nodeEqual(a, b.Alias, depth+1, budget)
 	}
 	if a.Kind != b.Kind || a.ShortTag() != b.ShortTag() || a.Value != b.Value || len(a.Content) != len(b.Content) {
 		return false
 	}
 	for i := range a.Content {
-		if !nodeEqual(a.Content[i], b.Content[i], depth+1) {
+		if !nodeEqual(a.Content[i], b.Content[i], depth+1, budget) {
 			return false
 		}
 	}

@@ -100,6 +100,8 @@ type collector struct {
 	// skip are paths whose value could not be decoded: problems found at
 	// or under them are consequences, not news.
 	skip map[string]bool
+	// visits counts the nodes check has seen.
+	visits int
 }
 
 // line returns the line of path, or of its closest ancestor in the file.

@@ -20,6 +20,10 @@ import (
 // cannot send it round for ever.
 const maxDepth = 64
 
+// maxNodes bounds the values the checker visits, aliases expanded, so that
+// a "billion laughs" file is refused instead of walked.
+const maxNodes = 1 << 20
+
 // Load reads the config file at path and parses it with [Parse]; errors
 // carry the file's name. A file that cannot be read is an *os.PathError,
 // not an [Errors].
@@ -52,7 +56,11 @@ func parse(b []byte, file string) (*Config, error) {
 		// missed (a number too large for int64, say).
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
-		col.decodeErrors(dec.Decode(&fc))
+		if !col.decodeErrors(dec.Decode(&fc)) || col.has(ErrSyntax) {
+			// The decoder stopped short: checking what it decoded
+			// would report fields as missing that are not.
+			return nil, col.result()
+		}
 	}
 	cfg := build(col, &fc)
 	if err := col.result(); err != nil {
@@ -113,13 +121,24 @@ func (c *collector) syntax(err error) {
 	c.errs = append(c.errs, e)
 }
 
+// decimal matches an integer YAML resolves as a float because it does not
+// fit in 64 bits.
+var decimal = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
+
+// isInteger reports whether n is an integer, or would be one if it fit in
+// 64 bits.
+func isInteger(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float" && decimal.MatchString(n.Value))
+}
+
 var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // decodeErrors records what the decoder found that the checker did not
-// (errors on a line the checker already flagged are dropped).
-func (c *collector) decodeErrors(err error) {
+// (errors on a line the checker already flagged are dropped). It returns
+// false when the decoder stopped short of the end.
+func (c *collector) decodeErrors(err error) bool {
 	if err == nil {
-		return
+		return true
 	}
 	flagged := map[int]bool{}
 	for _, e := range c.errs {
@@ -130,7 +149,7 @@ func (c *collector) decodeErrors(err error) {
 		if len(c.errs) == 0 {
 			c.syntax(err)
 		}
-		return
+		return false
 	}
 	for _, msg := range te.Errors {
 		line := 0
@@ -145,6 +164,12 @@ func (c *collector) decodeErrors(err error) {
 		c.skip[path] = true
 		c.errs = append(c.errs, &Error{File: c.file, Line: line, Path: path, Msg: msg, Err: ErrType})
 	}
+	return true
+}
+
+// has reports whether a problem found so far wraps sentinel.
+func (c *collector) has(sentinel error) bool {
+	return slices.ContainsFunc(c.errs, func(e *Error) bool { return errors.Is(e, sentinel) })
 }
 
 // pathAt returns the deepest path whose value is on line.
@@ -171,6 +196,12 @@ var (
 func (c *collector) check(n *yaml.Node, t reflect.Type, path string, depth int) {
 	if depth > maxDepth {
 		c.typeError(n, path, fmt.Sprintf("nested deeper than %d levels", maxDepth))
+		return
+	}
+	if c.visits++; c.visits > maxNodes {
+		if c.visits == maxNodes+1 {
+			c.addErr(path, "", ErrSyntax, "more than %d values once aliases are expanded: want a smaller file, with fewer aliases", maxNodes)
+		}
 		return
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -229,17 +260,23 @@ func (c *collector) check(n *yaml.Node, t reflect.Type, path string, depth int) 
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		var v int64
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		lo, hi := int64(-1)<<(t.Bits()-1), int64(1<<(t.Bits()-1)-1)
+		switch {
+		case !isInteger(n):
 			c.typeError(n, path, "want an integer")
-		} else if n.Decode(&v) != nil || reflect.Zero(t).OverflowInt(v) {
-			c.typeError(n, path, "integer out of range")
+		case n.ShortTag() != "!!int" || n.Decode(&v) != nil || v < lo || v > hi:
+			c.typeError(n, path, fmt.Sprintf("integer out of range: want %d to %d", lo, hi))
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		var v uint64
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		hi := uint64(1<<t.Bits() - 1)
+		switch {
+		case !isInteger(n):
 			c.typeError(n, path, "want a non-negative integer")
-		} else if n.Decode(&v) != nil || reflect.Zero(t).OverflowUint(v) {
-			c.typeError(n, path, "want a non-negative integer in range")
+		case strings.HasPrefix(n.Value, "-"):
+			c.typeError(n, path, "want a non-negative integer")
+		case n.ShortTag() != "!!int" || n.Decode(&v) != nil || v > hi:
+			c.typeError(n, path, fmt.Sprintf("integer out of range: want 0 to %d", hi))
 		}
 	case reflect.Float32, reflect.Float64:
 		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
@@ -254,8 +291,15 @@ func (c *collector) checkStruct(n *yaml.Node, t reflect.Type, path string, depth
 		c.typeError(n, path, "want a mapping with keys "+strings.Join(names, ", "))
 		return
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if first, dup := seen[k.Value]; dup {
+			c.errs = append(c.errs, &Error{File: c.file, Line: k.Line, Path: field(path, k.Value),
+				Msg: fmt.Sprintf("key given twice (first at line %d): keep one", first), Err: ErrSyntax})
+			continue
+		}
+		seen[k.Value] = k.Line
 		if k.Value == "<<" && k.ShortTag() == "!!merge" {
 			if v.Kind == yaml.AliasNode && v.Alias != nil {
 				v = v.Alias
@@ -370,10 +414,18 @@ func yamlFields(t reflect.Type) (map[string]reflect.Type, []string) {
 
 // suggest returns the known key closest to an unknown one: the same key
 // spelled with underscores for dashes or in another case, or one at most
-// two edits away.
+// two edits away (one for a key of three or four letters, none for
+// shorter ones).
 func suggest(key string, known []string) string {
 	norm := strings.ToLower(strings.ReplaceAll(key, "-", "_"))
-	best, bestDist := "", 3
+	// Short keys get one edit: "a" is not a typo of "api".
+	best, bestDist := "", 2
+	if len(norm) > 4 {
+		bestDist = 3
+	}
+	if len(norm) < 3 {
+		bestDist = 1
+	}
 	for _, k := range known {
 		if k == norm {
 			return k

@@ -58,7 +58,7 @@ func (b *builder) node() {
 	if f.VTEP6 != nil {
 		cfg.VTEP6 = b.vtep("vtep6", *f.VTEP6, false)
 	}
-	if f.VTEP4 == nil && f.VTEP6 == nil {
+	if f.VTEP4 == nil && f.VTEP6 == nil && !b.c.skipped("vtep4") && !b.c.skipped("vtep6") {
 		b.c.add("", "", "no VTEP address: set vtep4 (an IPv4 address) or vtep6 (an IPv6 address) or both, the addresses this node encapsulates from")
 	}
 	if f.RouterMAC != nil {
@@ -376,6 +376,8 @@ func (b *builder) staticMACs() {
 				}
 			case fm.VTEP != nil:
 				sm.VTEP = b.remoteVTEP(field(p, "vtep"), *fm.VTEP)
+			case b.c.skipped(field(p, "interface")) || b.c.skipped(field(p, "vtep")):
+				// misspelled or of the wrong kind, and reported as such
 			default:
 				b.c.add(p, "", "no location: set interface (a local access port) or vtep (a remote VTEP's address)")
 			}
@@ -532,10 +534,12 @@ func (b *builder) esi(p string, fe fileEthernetSegment, es *EthernetSegment) (ev
 		}
 		es.ESID, es.SysMAC = uint32(id), mac
 		return esi, true
+	case b.c.skipped(field(p, "esi")) || b.c.skipped(field(p, "es_id")) || b.c.skipped(field(p, "es_sys_mac")):
+		// misspelled or of the wrong kind, and reported as such
 	default:
 		b.c.add(p, "", "no ESI: %s", forms)
-		return evpn.ESI{}, false
 	}
+	return evpn.ESI{}, false
 }
 
 func (b *builder) multihoming() {
