@@ -243,11 +243,42 @@ func nodeEqual(a, b *yaml.Node, depth int, budget *int) bool {
 	return true
 }
 
+// nodeSummary renders a section on one line, in flow style, shortened to
+// 80 characters.
 func nodeSummary(n *yaml.Node) string {
 	if n == nil {
 		return ""
 	}
-	return fmt.Sprintf("(section at line %d)", n.Line)
+	budget := maxNodes
+	out, err := yaml.Marshal(flow(n, 0, &budget))
+	if err != nil {
+		return fmt.Sprintf("(section at line %d)", n.Line)
+	}
+	s := strings.Join(strings.Fields(string(out)), " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
+
+// flow returns a copy of n in flow style, without comments.
+func flow(n *yaml.Node, depth int, budget *int) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	c := &yaml.Node{Kind: n.Kind, Tag: n.Tag, Value: n.Value}
+	if n.Kind == yaml.ScalarNode {
+		c.Style = n.Style &^ (yaml.LiteralStyle | yaml.FoldedStyle)
+	} else {
+		c.Style = yaml.FlowStyle
+	}
+	if *budget--; depth > maxDepth || *budget < 0 {
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: "..."}
+	}
+	for _, k := range n.Content {
+		c.Content = append(c.Content, flow(k, depth+1, budget))
+	}
+	return c
 }
 
 // Empty reports whether nothing changed.
