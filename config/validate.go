@@ -507,14 +507,10 @@ func (b *builder) esi(p string, fe fileEthernetSegment, es *EthernetSegment) (ev
 		}
 		return evpn.ESI{}, false
 	case fe.ESID != nil || fe.SysMAC != nil:
-		var id int64
 		var mac evpn.MAC
-		ok := true
+		id, ok := b.number(field(p, "es_id"), fe.ESID, 1, evpn.MaxESID, "an es_id")
 		if fe.ESID == nil {
 			b.c.add(field(p, "es_id"), "", "missing: es_sys_mac needs es_id 1-%d (FRR's evpn mh es-id)", evpn.MaxESID)
-			ok = false
-		} else if id, ok = b.number(field(p, "es_id"), fe.ESID, 1, evpn.MaxESID, "an es_id"); !ok {
-			ok = false
 		}
 		if fe.SysMAC == nil {
 			b.c.add(field(p, "es_sys_mac"), "", "missing: es_id needs es_sys_mac, a unicast MAC shared by the ES's PEs (FRR's evpn mh es-sys-mac)")
@@ -606,7 +602,7 @@ func (b *builder) api() {
 	if f.ReadGroup != nil {
 		g := *f.ReadGroup
 		bad := strings.IndexFunc(g, func(r rune) bool {
-			return !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.' || r == '$'))
+			return r >= unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '.' && r != '$'
 		})
 		switch {
 		case g == "":
