@@ -29,7 +29,6 @@ type Controller struct {
 	kick    chan struct{} // a call left work for the loop
 	wake    chan time.Time
 	done    chan struct{}
-	start   chan struct{}
 	latency Latency // the calls' hold times, written while holding the token
 }
 
@@ -39,7 +38,7 @@ type Controller struct {
 func New(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*Controller, error) {
 	c := &Controller{
 		token: make(chan struct{}, 1), kick: make(chan struct{}, 1), wake: make(chan time.Time, 16),
-		done: make(chan struct{}), start: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	core, err := newCore(cfg, dp, ul, sink)
 	if err != nil {
@@ -58,9 +57,9 @@ func New(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*Controller, er
 	return c, nil
 }
 
-// Run runs the loop until ctx ends; calls made before Run wait for it.
+// Run runs the loop until ctx ends. Calls made before Run apply at once;
+// the work left after their answers (staging, timers) waits for Run.
 func (c *Controller) Run(ctx context.Context) error {
-	close(c.start)
 	defer func() {
 		c.token <- struct{}{} // no call is running once Run returns
 		close(c.done)
@@ -127,11 +126,6 @@ func (c *Controller) acquire(ctx context.Context) bool {
 
 // do runs fn on the state, after every change before it.
 func (c *Controller) do(ctx context.Context, fn func(*core) error) error {
-	select {
-	case <-c.start:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	if !c.acquire(ctx) {
 		return ctx.Err()
 	}

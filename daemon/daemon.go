@@ -321,7 +321,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	cancel()
 	wg.Wait()
-	d.close(d.cfg.Dataplane.KeepXDPOnStop)
+	d.mu.Lock()
+	keep := d.cfg.Dataplane.KeepXDPOnStop
+	d.mu.Unlock()
+	d.close(keep)
+	if keep {
+		d.log.Info("fwd stopped; the fast path keeps forwarding from the pinned maps (keep_xdp_on_stop)", "dir", d.cfg.Dataplane.PinDir)
+	} else {
+		d.log.Info("fwd stopped; the program is detached (keep_xdp_on_stop: false)")
+	}
 	return err
 }
 

@@ -1,0 +1,354 @@
+package lab_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fwdplane/fwd/api"
+	"github.com/fwdplane/fwd/bench/pktgen"
+	"github.com/fwdplane/fwd/cmd/fwd/cli"
+	"github.com/fwdplane/fwd/dataplane"
+	"github.com/fwdplane/fwd/internal/testutil"
+	"github.com/fwdplane/fwd/lab"
+)
+
+// daemonArgsEnv makes the test binary run `fwd` with these arguments
+// instead of the tests: the daemon tests start real daemon processes (in
+// a namespace, with `ip netns exec`) so that they can kill -9 them.
+const daemonArgsEnv = "FWD_LAB_DAEMON_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(daemonArgsEnv); args != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := cli.Run(ctx, strings.Fields(args))
+		stop()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "fwd:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	dmnVNI    = 100
+	dmnMACs   = 1000
+	dmnStale  = 10
+	dmnWindow = 2 * time.Second
+)
+
+var (
+	dmnLocal  = netip.MustParseAddr("192.0.2.1")
+	dmnRemote = netip.MustParseAddr("192.0.2.2")
+	dmnMAC0   = [6]byte{0x02, 0xaa, 0, 0, 0, 0}
+)
+
+// daemonLab is a node running the fwd daemon (a separate process) with an
+// access port fed by a live-frame generator and an uplink whose far end
+// counts the VXLAN frames per outer destination.
+type daemonLab struct {
+	t      *testing.T
+	top    *lab.Topology
+	sut    *lab.NS
+	gen    *lab.NS
+	bench  *dataplane.Bench
+	dir    string
+	cfg    string
+	pins   string
+	sock   string
+	client *api.Client
+	g0     int
+}
+
+func newDaemonLab(t *testing.T) *daemonLab {
+	t.Helper()
+	testutil.RequireRoot(t)
+	testutil.RequireCommand(t, "ip")
+	ctx := context.Background()
+	l := &daemonLab{t: t, top: lab.New(nil), dir: t.TempDir()}
+	l.pins = filepath.Join("/sys/fs/bpf", l.top.Prefix()+"-pins")
+	t.Cleanup(func() {
+		if l.bench != nil {
+			_ = l.bench.Close()
+		}
+		// The links are pinned: removing the pins detaches the program.
+		_ = os.RemoveAll(l.pins)
+		if err := l.top.Close(); err != nil {
+			t.Errorf("close topology: %v", err)
+		}
+	})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	l.gen, err = l.top.AddNS(ctx, "gen")
+	must(err)
+	l.sut, err = l.top.AddNS(ctx, "fwd")
+	must(err)
+	sink, err := l.top.AddNS(ctx, "sink")
+	must(err)
+	in, err := l.top.AddVeth(ctx, l.gen, "g0", l.sut, "g1", 1600)
+	must(err)
+	up, err := l.top.AddVeth(ctx, l.sut, "u0", sink, "s0", 1600)
+	must(err)
+	l.g0 = in.A.Ifindex
+	must(l.sut.AddAddr(ctx, "u0", netip.PrefixFrom(dmnLocal, 24)))
+	must(l.sut.SetNeigh(ctx, "u0", dmnRemote, up.B.MAC))
+	l.bench, err = dataplane.LoadBench()
+	must(err)
+	must(l.gen.Do(func() error { return l.bench.AttachPass(in.A.Ifindex) }))
+	must(sink.Do(func() error { return l.bench.AttachSinkAddr(up.B.Ifindex, 0, 0, 30) }))
+
+	l.sock = filepath.Join(l.dir, "fwd.sock")
+	l.cfg = filepath.Join(l.dir, "fwd.yaml")
+	l.writeConfig("")
+	l.client = api.NewClient(l.sock)
+	return l
+}
+
+// writeConfig writes the node's config, with extra appended to the
+// access port's entry.
+func (l *daemonLab) writeConfig(extra string) {
+	l.t.Helper()
+	cfg := fmt.Sprintf(`vtep4: %s
+interfaces:
+  - name: g1
+    role: access
+    untagged_vni: %d
+    learn: false
+%s  - name: u0
+    role: uplink
+bridge_domains:
+  - vni: %d
+  - vni: 200
+api:
+  socket: %s
+log:
+  format: text
+  level: info
+dataplane:
+  pin_dir: %s
+  fdb_size: 4096
+  keep_xdp_on_stop: true
+`, dmnLocal, dmnVNI, extra, dmnVNI, l.sock, l.pins)
+	if err := os.WriteFile(l.cfg, []byte(cfg), 0o600); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// daemonProc is one daemon process.
+type daemonProc struct {
+	cmd    *exec.Cmd
+	log    *bytes.Buffer
+	exited chan struct{} // closed when it has exited; then err is its end
+	err    error
+}
+
+// start runs `fwd daemon` in the node's namespace and waits for its API.
+func (l *daemonLab) start() *daemonProc {
+	l.t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	p := &daemonProc{log: &bytes.Buffer{}, exited: make(chan struct{})}
+	// nsenter, not ip netns exec: that one mounts a fresh /sys, without
+	// the bpffs where the daemon pins its maps.
+	p.cmd = exec.Command("nsenter", "--net=/run/netns/"+l.sut.Full, self)
+	p.cmd.Env = append(os.Environ(), daemonArgsEnv+"=daemon --config "+l.cfg+" --restart-window "+dmnWindow.String())
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	l.t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if l.t.Failed() {
+			l.t.Logf("daemon %d log:\n%s", p.cmd.Process.Pid, p.log)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := l.client.Status(ctx)
+		cancel()
+		if err == nil {
+			return p
+		}
+		select {
+		case <-p.exited:
+			l.t.Fatalf("daemon exited (%v) before its API answered:\n%s", p.err, p.log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("the daemon's API did not answer in 20 s: %v\n%s", err, p.log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// traffic sends frames to the dmnMACs MACs at a paced rate until stop is
+// set, and returns the number it sent.
+func (l *daemonLab) traffic(stop *atomic.Bool) <-chan uint64 {
+	l.t.Helper()
+	spec := pktgen.Spec{Flow: pktgen.Flow{SrcMAC: [6]byte{0x02, 0xcc, 0, 0, 0, 1}, DstMAC: dmnMAC0,
+		Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 1024, DstPort: 9}}
+	tmpl, err := pktgen.Build(spec)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	cfg := dataplane.GenConfig{Flows: dmnMACs, MACs: dmnMACs, MACStride: 1, SrcPortOffset: uint16(spec.Offsets().SrcPort)}
+	out := make(chan uint64, 1)
+	go func() {
+		var sent uint64
+		err := l.gen.Do(func() error {
+			var set unix.CPUSet
+			set.Set(0)
+			_ = unix.SchedSetaffinity(0, &set)
+			for !stop.Load() {
+				// 256 frames every 2 ms: about 128k frames/s, far below
+				// what the path carries, so that any loss is the
+				// restart's.
+				r, err := l.bench.Generate(tmpl, uint32(l.g0), cfg, 256, 0)
+				sent += r.Sent
+				if err != nil {
+					return err
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			return nil
+		})
+		if err != nil {
+			l.t.Errorf("generator: %v", err)
+		}
+		out <- sent
+	}()
+	return out
+}
+
+func (l *daemonLab) delivered() uint64 {
+	l.t.Helper()
+	c, err := l.bench.SinkAddrCounts()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return c[dmnRemote.As4()[3]]
+}
+
+func (l *daemonLab) addMACs(start string, n int) {
+	l.t.Helper()
+	res, err := l.client.AddRoutes(context.Background(), api.RouteBatch{Generate: &api.Generator{Count: n, StartMAC: start, VNI: dmnVNI, NextHop: dmnRemote.String()}})
+	if err != nil || res.Added != n || res.Rejected != 0 {
+		l.t.Fatalf("inject %d routes: %+v %v", n, res, err)
+	}
+}
+
+// TestDaemonRestartUnderTraffic: kill -9 of the daemon under live traffic
+// loses no frame; the restarted daemon adopts the pinned fast path, takes
+// the routes again, sweeps the ones nobody re-announced and says so; a
+// clean stop leaves the program forwarding (keep_xdp_on_stop).
+func TestDaemonRestartUnderTraffic(t *testing.T) {
+	l := newDaemonLab(t)
+	ctx := context.Background()
+	d1 := l.start()
+	l.addMACs("02:aa:00:00:00:00", dmnMACs)
+	l.addMACs("02:bb:00:00:00:00", dmnStale) // not announced again after the restart
+	if st, err := l.client.Status(ctx); err != nil || st.MACs != dmnMACs+dmnStale || st.Adopted {
+		t.Fatalf("first daemon: %+v %v", st, err)
+	}
+
+	var stop atomic.Bool
+	sentc := l.traffic(&stop)
+	time.Sleep(300 * time.Millisecond)
+	before := l.delivered()
+	if before == 0 {
+		t.Fatal("no traffic reaches the remote VTEP through the first daemon")
+	}
+
+	// kill -9, by PID: the pinned program and maps keep forwarding.
+	if err := d1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-d1.exited
+	dead := l.delivered()
+	time.Sleep(300 * time.Millisecond)
+	if l.delivered() == dead {
+		t.Fatal("no traffic forwarded while no daemon runs")
+	}
+	d2 := l.start()
+	st, err := l.client.Status(ctx)
+	if err != nil || !st.Adopted {
+		t.Fatalf("second daemon did not adopt the pinned state: %+v %v", st, err)
+	}
+	l.addMACs("02:aa:00:00:00:00", dmnMACs)
+	deadline := time.Now().Add(dmnWindow + 10*time.Second)
+	for len(st.Reconciled) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the restart sweep did not happen")
+		}
+		time.Sleep(100 * time.Millisecond)
+		if st, err = l.client.Status(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	stop.Store(true)
+	sent := <-sentc
+	time.Sleep(100 * time.Millisecond) // the rings drain
+	got := l.delivered()
+	t.Logf("sent %d frames across kill -9 and restart, %d delivered; reconciled: %v", sent, got, st.Reconciled)
+	if got != sent {
+		t.Errorf("%d frames sent, %d delivered: %d lost", sent, got, int64(sent)-int64(got))
+	}
+	want := fmt.Sprintf("kept %d FDB entries re-announced, removed %d stale", dmnMACs, dmnStale)
+	if !strings.Contains(strings.Join(st.Reconciled, "; "), want) {
+		t.Errorf("reconciled %q, want %q", st.Reconciled, want)
+	}
+	if macs, err := l.client.MACs(ctx, api.MACFilter{}); err != nil || len(macs) != dmnMACs {
+		t.Errorf("%d MACs after the sweep, want %d: %v", len(macs), dmnMACs, err)
+	}
+	if groups, err := l.client.L2NextHops(ctx); err != nil || len(groups) != 1 || !groups[0].Reachable {
+		t.Errorf("l2 nexthops %+v: %v", groups, err)
+	}
+
+	// A clean stop keeps the program attached and forwarding.
+	if err := d2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-d2.exited
+	if d2.err != nil {
+		t.Fatalf("clean stop: %v\n%s", d2.err, d2.log)
+	}
+	stop.Store(false)
+	sentc = l.traffic(&stop)
+	time.Sleep(200 * time.Millisecond)
+	stop.Store(true)
+	<-sentc
+	time.Sleep(50 * time.Millisecond)
+	if l.delivered() == got {
+		t.Error("nothing forwarded after a clean stop with keep_xdp_on_stop: true")
+	}
+}
