@@ -21,7 +21,7 @@ LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
 # Outputs of bpf2go (dataplane/gen.go), committed and kept honest by check-generate.
 GENERATED := ':(glob)dataplane/**/*_bpfel.go' ':(glob)dataplane/**/*_bpfel.o'
 
-.PHONY: help deps generate check-generate build test bench lint fmt demo clean
+.PHONY: help deps generate check-generate build test bench lint fmt demo clean install
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -95,6 +95,30 @@ fmt: ## Format the Go code (golangci-lint fmt: gofmt and goimports)
 
 demo: deps build ## Build, then run the lab demo (./bin/fwd lab demo; root)
 	$(BIN)/fwd lab demo
+
+# install: where `make install` puts things. DESTDIR stages into another root
+# (for packages); PREFIX is where the binary goes and what the unit runs.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+UNITDIR ?= /etc/systemd/system
+
+install: build ## Install fwd, its systemd unit, /etc/fwd/fwd.yaml (if absent) and group fwd (root; PREFIX=/usr/local, DESTDIR, UNITDIR)
+	install -D -m 0755 $(BIN)/fwd $(DESTDIR)$(PREFIX)/bin/fwd
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/fwd $(DESTDIR)/etc/fwd/hooks
+	sed 's|/usr/local/bin/fwd|$(PREFIX)/bin/fwd|g' packaging/fwd.service > $(DESTDIR)$(UNITDIR)/fwd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fwd.service
+	@if [ -e $(DESTDIR)/etc/fwd/fwd.yaml ]; then \
+		echo "install: keeping $(DESTDIR)/etc/fwd/fwd.yaml (the new example is examples/fwd.yaml)"; \
+	else \
+		echo "install -m 0644 examples/fwd.yaml $(DESTDIR)/etc/fwd/fwd.yaml"; \
+		install -m 0644 examples/fwd.yaml $(DESTDIR)/etc/fwd/fwd.yaml; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "groupadd -f --system fwd"; groupadd -f --system fwd; \
+		echo "install: edit /etc/fwd/fwd.yaml, then: systemctl daemon-reload && systemctl enable --now fwd"; \
+	else \
+		echo "install: DESTDIR is set: not creating group fwd here (the package's postinst should: groupadd -f --system fwd)"; \
+	fi
 
 clean: ## Remove bin/ and the test cache
 	rm -rf $(BIN)
