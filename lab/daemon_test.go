@@ -352,3 +352,103 @@ func TestDaemonRestartUnderTraffic(t *testing.T) {
 		t.Error("nothing forwarded after a clean stop with keep_xdp_on_stop: true")
 	}
 }
+
+// TestDaemonReload: SIGHUP with a bad file keeps the running config and
+// says why on the event stream; with a good one it applies the difference
+// (a VLAN map added to a port) and the API shows it.
+func TestDaemonReload(t *testing.T) {
+	l := newDaemonLab(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := l.start()
+	st0, err := l.client.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan api.Event, 64)
+	go func() {
+		_ = l.client.Events(ctx, func(ev api.Event) error { events <- ev; return nil })
+	}()
+	time.Sleep(100 * time.Millisecond) // the stream is open
+	waitEvent := func(typ, contains string) api.Event {
+		t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case ev := <-events:
+				if ev.Type == typ && strings.Contains(ev.Message, contains) {
+					return ev
+				}
+			case <-timeout:
+				t.Fatalf("no %s event saying %q", typ, contains)
+			}
+		}
+	}
+
+	good, err := os.ReadFile(l.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l.cfg, []byte(strings.Replace(string(good), "vtep4: 192.0.2.1", "vtep4: 192.0.2.300", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent("config", "reload refused")
+	if !strings.Contains(ev.Message, "vtep4") {
+		t.Errorf("the refusal does not name the field: %q", ev.Message)
+	}
+	st, err := l.client.Status(ctx)
+	if err != nil || !st.ConfigLoadedAt.Equal(st0.ConfigLoadedAt) || st.VTEP4 != dmnLocal.String() {
+		t.Fatalf("after a bad reload: %+v %v", st, err)
+	}
+
+	// The fast path itself: a frame tagged 200 on g1 finds no bridge
+	// domain before the reload, VNI 200 after.
+	bd200 := func() bool {
+		t.Helper()
+		tr, err := l.client.Trace(ctx, api.TraceRequest{Interface: "g1", VLAN: 200, DstMAC: "02:dd:00:00:00:01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range tr.Steps {
+			if s.What == "bridge domain" && s.Result == "vni 200" {
+				return true
+			}
+		}
+		return false
+	}
+	if bd200() {
+		t.Fatal("VLAN 200 is bridged before it is configured")
+	}
+	l.writeConfig("    vlans:\n      - vlan: 200\n        vni: 200\n")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent("config", "reloaded")
+	ifs, err := l.client.Interfaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vlans []api.VLANMap
+	for _, it := range ifs {
+		if it.Name == "g1" {
+			vlans = it.VLANs
+		}
+	}
+	if len(vlans) != 1 || vlans[0] != (api.VLANMap{VLAN: 200, VNI: 200}) {
+		t.Fatalf("g1's VLAN maps after the reload: %+v", vlans)
+	}
+	if !bd200() {
+		t.Fatal("the fast path does not bridge VLAN 200 into VNI 200 after the reload")
+	}
+	if st, err := l.client.Status(ctx); err != nil || !st.ConfigLoadedAt.After(st0.ConfigLoadedAt) {
+		t.Fatalf("after a good reload: %+v %v", st, err)
+	}
+	select {
+	case <-d.exited:
+		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
+	default:
+	}
+}
