@@ -11,25 +11,30 @@ import (
 // into an in-memory dataplane: the control plane's own cost.
 func BenchmarkApply(b *testing.B) {
 	for _, n := range []int{10000, 100000, 1000000} {
-		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
-			paths := make([]evpn.Path, n)
-			for i := range paths {
-				paths[i] = type2(pe(1+i%4), macN(i), evpn.ESI{}, 0)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				b.StopTimer()
-				c, _ := mustCore(b, baseConfig())
-				b.StartTimer()
-				for _, p := range paths {
-					if err := c.apply(p); err != nil {
-						b.Fatal(err)
-					}
+		for _, reserve := range []bool{false, true} {
+			b.Run(fmt.Sprintf("routes=%d/reserve=%v", n, reserve), func(b *testing.B) {
+				paths := make([]evpn.Path, n)
+				for i := range paths {
+					paths[i] = type2(pe(1+i%4), macN(i), evpn.ESI{}, 0)
 				}
-				c.flush()
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "routes/s")
-		})
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					c, _ := mustCore(b, baseConfig())
+					b.StartTimer()
+					if reserve {
+						c.reserve(paths)
+					}
+					for _, p := range paths {
+						if err := c.apply(p); err != nil {
+							b.Fatal(err)
+						}
+					}
+					c.flush()
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "routes/s")
+			})
+		}
 	}
 }
 

@@ -71,10 +71,7 @@ type stagedGroup struct {
 
 // mac is the state of one MAC in one BD.
 type mac struct {
-	paths []evpn.RouteKey // its type-2 paths in the RIB: one, or a few while it moves
-	// info holds, for each of paths (same index), what choosing and
-	// installing the MAC's entry needs of it, so that a flush reads no RIB.
-	info      []pathInfo
+	paths     []macPath // its type-2 paths in the RIB: one, or a few while it moves
 	local     *localMAC
 	installed *dataplane.FDBEntry // nil, or &entry
 
@@ -84,17 +81,19 @@ type mac struct {
 	// those it no longer uses).
 	esis []evpn.ESI
 
-	// In-place storage for the common MAC: one path, at most one ES, one
-	// entry; the slices above start on it, so that such a MAC is one
-	// allocation.
-	path0 [1]evpn.RouteKey
-	info0 [1]pathInfo
-	esi0  [1]evpn.ESI
+	// path0 and entry hold the common MAC's one path and its entry in
+	// place, so that such a MAC is one small allocation.
+	path0 [1]macPath
 	entry dataplane.FDBEntry
 }
 
-// pathInfo is what a MAC's entry depends on in one of its type-2 paths.
-type pathInfo struct {
+// macPath is one of a MAC's type-2 paths: its RIB key (less the MAC) and
+// what choosing and installing the MAC's entry needs of it, so that a
+// flush reads no RIB.
+type macPath struct {
+	rd      evpn.RD
+	tag     uint32
+	ip      netip.Addr
 	nextHop netip.Addr
 	esi     evpn.ESI
 	seq     uint32
@@ -102,14 +101,35 @@ type pathInfo struct {
 	router  bool
 }
 
-func infoOf(r evpn.MACIPRoute, a *evpn.Attrs) pathInfo {
-	return pathInfo{nextHop: a.NextHop, esi: r.ESI, seq: a.MACMobility.Seq, sticky: a.MACMobility.Sticky, router: a.Router}
+func newMACPath(r evpn.MACIPRoute, a *evpn.Attrs) macPath {
+	return macPath{rd: r.RD, tag: r.EthernetTag, ip: r.IP,
+		nextHop: a.NextHop, esi: r.ESI, seq: a.MACMobility.Seq, sticky: a.MACMobility.Sticky, router: a.Router}
+}
+
+// is reports whether p is the path with RIB key k.
+func (p *macPath) is(k *evpn.RouteKey) bool {
+	return p.rd == k.RD && p.tag == k.EthernetTag && p.ip == k.IP
+}
+
+// routeKey is p's key in the RIB; m is the MAC it is about.
+func (p *macPath) routeKey(m evpn.MAC) evpn.RouteKey {
+	return evpn.RouteKey{Type: evpn.RouteTypeMACIP, RD: p.rd, EthernetTag: p.tag, MAC: m, IP: p.ip}
+}
+
+// pathIndex is the index in m.paths of the path with key k, or -1.
+func (m *mac) pathIndex(k *evpn.RouteKey) int {
+	for i := range m.paths {
+		if m.paths[i].is(k) {
+			return i
+		}
+	}
+	return -1
 }
 
 // newMAC adds the state of MAC mk.
 func (c *core) newMAC(mk macKey) *mac {
 	m := &mac{key: mk}
-	m.paths, m.info, m.esis = m.path0[:0], m.info0[:0], m.esi0[:0]
+	m.paths = m.path0[:0]
 	c.macs[mk] = m
 	return m
 }
@@ -271,6 +291,46 @@ func (c *core) es(esi evpn.ESI) *es {
 	return e
 }
 
+// reserveMin is the smallest batch reserve sizes the tables for.
+const reserveMin = 1024
+
+// reserve makes room in the RIB and the MAC table for a batch about to be
+// applied, so that a mass injection grows each table once instead of
+// doubling its way up (every doubling rehashes and copies what the table
+// holds, and leaves the old table to the garbage collector). A table is
+// rebuilt only when the batch would at least half fill it again: then the
+// copy costs less than the growth it saves.
+func (c *core) reserve(paths []evpn.Path) {
+	if len(paths) < reserveMin {
+		return
+	}
+	routes, macs := 0, 0
+	for i := range paths {
+		if paths[i].Withdraw {
+			continue
+		}
+		routes++
+		if _, ok := paths[i].Route.(evpn.MACIPRoute); ok {
+			macs++
+		}
+	}
+	c.rib = grown(c.rib, routes)
+	c.macs = grown(c.macs, macs)
+}
+
+// grown returns m, or a copy of it with room for n more entries when n is
+// large against what it holds.
+func grown[K comparable, V any](m map[K]V, n int) map[K]V {
+	if n < reserveMin || n < len(m)/2 {
+		return m
+	}
+	g := make(map[K]V, len(m)+n)
+	for k, v := range m {
+		g[k] = v
+	}
+	return g
+}
+
 // apply takes one path into the RIB and marks what it touches.
 func (c *core) apply(p evpn.Path) error {
 	if err := p.Validate(); err != nil {
@@ -320,11 +380,10 @@ func (c *core) index(key evpn.RouteKey, p evpn.Path) {
 		if m == nil {
 			m = c.newMAC(mk)
 		}
-		if i := slices.Index(m.paths, key); i >= 0 {
-			m.info[i] = infoOf(r, &p.Attrs)
+		if i := m.pathIndex(&key); i >= 0 {
+			m.paths[i] = newMACPath(r, &p.Attrs)
 		} else {
-			m.paths = append(m.paths, key)
-			m.info = append(m.info, infoOf(r, &p.Attrs))
+			m.paths = append(m.paths, newMACPath(r, &p.Attrs))
 		}
 		if !r.ESI.IsZero() {
 			c.addMACToES(m, c.es(r.ESI))
@@ -353,9 +412,8 @@ func (c *core) unindex(key evpn.RouteKey, p evpn.Path) {
 		// The key leaves this MAC when its route is gone, or when the
 		// route that replaced it is about another BD (another label).
 		if now, still := c.rib[key]; !still || macKeyOf(now.Route) != m.key {
-			if i := slices.Index(m.paths, key); i >= 0 {
+			if i := m.pathIndex(&key); i >= 0 {
 				m.paths = slices.Delete(m.paths, i, i+1)
-				m.info = slices.Delete(m.info, i, i+1)
 			}
 		}
 		c.markMAC(m)
@@ -797,31 +855,31 @@ func (c *core) bestPath(m *mac) (evpn.Path, bool) {
 	if i < 0 {
 		return evpn.Path{}, false
 	}
-	return c.rib[m.paths[i]], true
+	return c.rib[m.paths[i].routeKey(m.key.mac)], true
 }
 
 // best is the index in m.paths of m's best route (see bestPath); -1 when
 // no route from a remote VTEP is left.
 func (c *core) best(m *mac) int {
-	if len(m.info) == 1 { // the common MAC: nothing to choose
-		if c.isLocal(m.info[0].nextHop) {
+	if len(m.paths) == 1 { // the common MAC: nothing to choose
+		if c.isLocal(m.paths[0].nextHop) {
 			return -1
 		}
 		return 0
 	}
 	best := -1
-	for i := range m.info {
-		if c.isLocal(m.info[i].nextHop) {
+	for i := range m.paths {
+		if c.isLocal(m.paths[i].nextHop) {
 			continue
 		}
-		if best < 0 || better(&m.info[i], m.paths[i], &m.info[best], m.paths[best]) {
+		if best < 0 || better(&m.paths[i], &m.paths[best], m.key.mac) {
 			best = i
 		}
 	}
 	return best
 }
 
-func better(a *pathInfo, ak evpn.RouteKey, b *pathInfo, bk evpn.RouteKey) bool {
+func better(a, b *macPath, m evpn.MAC) bool {
 	if a.sticky != b.sticky {
 		return a.sticky
 	}
@@ -831,7 +889,7 @@ func better(a *pathInfo, ak evpn.RouteKey, b *pathInfo, bk evpn.RouteKey) bool {
 	if c := a.nextHop.Compare(b.nextHop); c != 0 {
 		return c < 0
 	}
-	return ak.String() < bk.String()
+	return a.routeKey(m).String() < b.routeKey(m).String()
 }
 
 // flushMAC writes a MAC's FDB entry from its best route, or removes it.
@@ -874,8 +932,8 @@ func (c *core) flushMAC(m *mac) {
 }
 
 func (c *core) macUsesES(m *mac, esi evpn.ESI) bool {
-	for i := range m.info {
-		if m.info[i].esi == esi {
+	for i := range m.paths {
+		if m.paths[i].esi == esi {
 			return true
 		}
 	}
@@ -884,9 +942,9 @@ func (c *core) macUsesES(m *mac, esi evpn.ESI) bool {
 
 // macEntry is the FDB entry m should have; false when it should have none.
 func (c *core) macEntry(m *mac) (dataplane.FDBEntry, bool) {
-	var best *pathInfo
+	var best *macPath
 	if i := c.best(m); i >= 0 {
-		best = &m.info[i]
+		best = &m.paths[i]
 	}
 	if m.local != nil && (best == nil || m.local.seq >= best.seq && !best.sticky) {
 		if m.local.es != nil {
@@ -1020,7 +1078,7 @@ func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
 	}
 	seq := uint32(0)
 	if i := c.best(st); i >= 0 {
-		seq = st.info[i].seq + 1 // MAC mobility: it moved here
+		seq = st.paths[i].seq + 1 // MAC mobility: it moved here
 	}
 	st.local = &localMAC{ifindex: ifindex, es: c.byPort[ifindex], seq: seq}
 	if st.local.es != nil {
