@@ -28,4 +28,14 @@
 // the reason. Request bodies are limited to MaxBody and strictly decoded:
 // an unknown field, trailing data or a wrong type is a 400 and changes
 // nothing.
+//
+// The server (NewServer, Listen, Serve) is a thin adapter over a Backend:
+// each handler validates the request, calls one Backend method and
+// encodes the answer; the daemon implements Backend. Listen makes the
+// socket mode 0660 and group-owned by the read group, so that outside the
+// group the kernel already refuses the connection; the credentials, with
+// the supplementary groups (SO_PEERGROUPS), are read once per connection
+// when it is accepted. Serve's context, or Shutdown, ends the event
+// streams, lets requests in flight finish and removes the socket. The
+// server needs Linux; the Client builds everywhere.
 package api

@@ -1,9 +1,8 @@
 package api
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"slices"
@@ -17,13 +16,13 @@ const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 // writeMetrics writes m in the Prometheus text format: every family with
 // its HELP and TYPE lines, series in a stable order (by label value), label
-// values escaped. A malformed histogram is an error and nothing useful is
+// values escaped. A malformed histogram is an error, before anything is
 // written.
-func writeMetrics(out io.Writer, m Metrics) error {
+func writeMetrics(out *bytes.Buffer, m Metrics) error {
 	if err := m.LoopLatency.validate(); err != nil {
 		return fmt.Errorf("fwd_loop_call_seconds: %w", err)
 	}
-	w := &promWriter{w: bufio.NewWriter(out)}
+	w := &promWriter{w: out}
 
 	w.family("fwd_packets_total", "counter", "Frames the fast path handled, by the reason it counted them for.")
 	for _, c := range m.Counters {
@@ -70,7 +69,7 @@ func writeMetrics(out io.Writer, m Metrics) error {
 	for _, k := range slices.Sorted(maps.Keys(m.LoopWrites)) {
 		w.sample("fwd_loop_writes_total", "kind", k, strconv.FormatUint(m.LoopWrites[k], 10))
 	}
-	return w.w.Flush()
+	return nil
 }
 
 // validate checks that h can be exposed: as many counts as bounds, bounds
@@ -99,7 +98,7 @@ func (h Histogram) validate() error {
 
 // promWriter writes exposition lines.
 type promWriter struct {
-	w *bufio.Writer
+	w *bytes.Buffer
 }
 
 func (p *promWriter) family(name, typ, help string) {

@@ -258,7 +258,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
 		err := s.Shutdown(sctx)
-		<-errc
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, fmt.Errorf("api server: %w", serr))
+		}
 		return err
 	}
 }
@@ -271,6 +273,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.hs.Shutdown(ctx)
 	if err != nil {
 		err = errors.Join(fmt.Errorf("api server: graceful shutdown: %w", err), s.hs.Close())
+	}
+	if s.ln != nil {
+		// Serve closes it, but Serve may never have run.
+		if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = errors.Join(err, fmt.Errorf("api socket %s: %w", s.path, cerr))
+		}
 	}
 	if s.sock != nil {
 		if fi, serr := os.Lstat(s.path); serr == nil && os.SameFile(fi, s.sock) {

@@ -783,8 +783,8 @@ func TestNoCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.hs.Serve(ln)
-	defer s.Shutdown(context.Background())
+	go func() { _ = s.hs.Serve(ln) }()
+	defer func() { _ = s.Shutdown(context.Background()) }()
 	resp, err := http.Get("http://" + ln.Addr().String() + "/v1/status")
 	if err != nil {
 		t.Fatal(err)
