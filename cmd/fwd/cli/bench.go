@@ -26,7 +26,7 @@ references it is judged against, on the same harness and the same frames.
 Every command prints a table, takes --json (one object with a "results"
 array) and --quick, and shows its progress on stderr. Needs root.`,
 	}
-	cmd.AddCommand(newBenchXDPCmd(root), newBenchFailoverCmd())
+	cmd.AddCommand(newBenchXDPCmd(root), newBenchFailoverCmd(), newBenchRoutesCmd())
 	return cmd
 }
 

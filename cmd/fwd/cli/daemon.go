@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ type daemonOptions struct {
 	config        string
 	checkOnly     bool
 	restartWindow time.Duration
+	cpuProfile    string
 }
 
 func newDaemonCmd(root *rootOptions) *cobra.Command {
@@ -51,6 +53,8 @@ dataplane.keep_xdp_on_stop false, a clean stop detaches the program.`,
 	f.BoolVar(&opts.checkOnly, "check-config", false, "validate the config file and exit: every error names the field, the value and the fix")
 	f.DurationVar(&opts.restartWindow, "restart-window", daemon.DefaultRestartWindow,
 		"after a restart, how long the routes have to come back before the previous instance's leftovers are swept")
+	f.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `FILE` (go tool pprof)")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -75,6 +79,16 @@ func runDaemon(cmd *cobra.Command, opts *daemonOptions) error {
 		Version: buildVersion().Version, RestartWindow: opts.restartWindow})
 	if err != nil {
 		return err
+	}
+	if opts.cpuProfile != "" {
+		f, err := os.Create(opts.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
