@@ -159,7 +159,7 @@ func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, 
 	for _, e := range es.Changed {
 		later("ethernet segment %s changed (at the next start)", e.New.ESI)
 	}
-	d.cfg = next
+	d.cfg = running(prev, next)
 	d.cfgLoadedAt = time.Now()
 	err := errors.Join(errs...)
 	lvl := slog.LevelInfo
@@ -198,4 +198,17 @@ func (d *Daemon) reloadStatic(ctx context.Context, ch *config.Changes) error {
 		tmp.BridgeDomains = append(tmp.BridgeDomains, config.BridgeDomain{VNI: m.VNI, StaticMACs: []config.StaticMAC{m.StaticMAC}})
 	}
 	return d.staticMACs(ctx, tmp)
+}
+
+// running is the config the daemon runs after a reload to next: next,
+// with what applies only at the next start kept as it was (so that status
+// shows what runs, and the next reload reports those changes again).
+func running(prev, next *config.Config) *config.Config {
+	r := *next
+	r.VTEP4, r.VTEP6, r.RouterMAC = prev.VTEP4, prev.VTEP6, prev.RouterMAC
+	r.Multihoming, r.API, r.Hooks, r.BGP = prev.Multihoming, prev.API, prev.Hooks, prev.BGP
+	r.Log.Format = prev.Log.Format
+	r.Dataplane.PinDir, r.Dataplane.FDBSize, r.Dataplane.FDBCacheSets = prev.Dataplane.PinDir, prev.Dataplane.FDBSize, prev.Dataplane.FDBCacheSets
+	r.EthernetSegments = prev.EthernetSegments
+	return &r
 }
