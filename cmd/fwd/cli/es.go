@@ -53,7 +53,9 @@ func newESAdminCmd(root *rootOptions, up bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sortESes([]api.ES{es})
+			sorted := []api.ES{es}
+			sortESes(sorted)
+			es = sorted[0]
 			out := cmd.OutOrStdout()
 			if opts.json {
 				return writeJSON(out, es)

@@ -89,7 +89,10 @@ func formatEvent(ev api.Event) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
+	for i, k := range keys {
+		if i == 0 {
+			b.WriteString(" ")
+		}
 		v := ev.Fields[k]
 		if v == "" || strings.ContainsAny(v, " \t\"=") {
 			v = strconv.Quote(v)

@@ -25,7 +25,7 @@ func routeDaemon(t *testing.T) *fakeDaemon {
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&b); err != nil {
 				w.WriteHeader(http.StatusBadRequest)
-				json.NewEncoder(w).Encode(api.Error{Error: err.Error()})
+				_ = json.NewEncoder(w).Encode(api.Error{Error: err.Error()})
 				return
 			}
 			var res api.RouteResult
@@ -48,7 +48,7 @@ func routeDaemon(t *testing.T) *fakeDaemon {
 			}
 			res.ElapsedUS = 2 * float64(n)
 			res.RoutesPerSecond = float64(n) / (res.ElapsedUS / 1e6)
-			json.NewEncoder(w).Encode(res)
+			_ = json.NewEncoder(w).Encode(res)
 		}
 	}
 	f.onFunc("POST", "/v1/routes", h(false))

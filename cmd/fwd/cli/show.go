@@ -111,13 +111,6 @@ func dash(s string) string {
 	return s
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
 func upDown(b bool) string {
 	if b {
 		return "up"

@@ -61,11 +61,11 @@ func newFakeDaemon(t *testing.T) *fakeDaemon {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		_ = srv.Shutdown(ctx)
 	})
 	return f
 }
@@ -106,7 +106,7 @@ func (f *fakeDaemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(api.Error{Error: "the fake has no answer for " + key})
+		_ = json.NewEncoder(w).Encode(api.Error{Error: "the fake has no answer for " + key})
 		return
 	}
 	if rep.handler != nil {
@@ -118,7 +118,7 @@ func (f *fakeDaemon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rep.code != 0 {
 		w.WriteHeader(rep.code)
 	}
-	json.NewEncoder(w).Encode(rep.body)
+	_ = json.NewEncoder(w).Encode(rep.body)
 }
 
 // testNow is the clock of the CLI under test: 2h3m4s after the fixture's
