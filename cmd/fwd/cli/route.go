@@ -388,6 +388,11 @@ func checkRoute(r *api.Route, name func(string) string) error {
 		r.MAC = mac.String()
 		ev = evpn.MACIPRoute{RD: rd, ESI: esi, EthernetTag: r.EthernetTag, MAC: mac, IP: ip, Label1: r.VNI}
 	case 3:
+		if r.VNI == 0 && r.EthernetTag != 0 && r.EthernetTag != evpn.MaxET && r.EthernetTag <= evpn.MaxLabel {
+			// fwd show evpn routes prints a type-3 route's VNI as its
+			// Ethernet tag (VLAN-aware bundle style); read it back so.
+			r.VNI = r.EthernetTag
+		}
 		if err := need("vni", r.VNI != 0); err != nil {
 			return err
 		}

@@ -95,6 +95,8 @@ func TestRouteFromFlags(t *testing.T) {
 			api.Route{Type: 1, ESI: esiS, VNI: 1000, NextHop: "192.0.2.2"}},
 		{[]string{"--type", "3", "--vni", "1000", "--nexthop", "2001:db8::2"},
 			api.Route{Type: 3, VNI: 1000, NextHop: "2001:db8::2"}},
+		{[]string{"--type", "3", "--ethernet-tag", "1000", "--nexthop", "192.0.2.2"},
+			api.Route{Type: 3, VNI: 1000, EthernetTag: 1000, NextHop: "192.0.2.2"}},
 		{[]string{"--type", "4", "--esi", esiS, "--nexthop", "192.0.2.2", "--rd", "65000:1"},
 			api.Route{Type: 4, ESI: esiS, NextHop: "192.0.2.2", RD: "65000:1"}},
 		{[]string{"--type", "5", "--ip-prefix", "10.9.0.0/16", "--ip", "10.0.0.1", "--vni", "5000", "--nexthop", "192.0.2.2"},

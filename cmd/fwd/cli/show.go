@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,12 +55,21 @@ func explainAPIError(err error) error {
 	case errors.As(err, &se) && se.Code == http.StatusForbidden:
 		msg := "permission denied by the daemon: " + se.Body.Error
 		if se.Body.Hint != "" {
-			msg += " (" + se.Body.Hint + ")"
+			msg += ": " + se.Body.Hint
+		} else {
+			msg += ": reading needs root or membership of group fwd (sudo usermod -aG fwd $USER, then log in again), changing anything needs root (sudo fwd ...)"
 		}
-		msg += "; reading needs root or membership of group fwd (sudo usermod -aG fwd $USER, then log in again), changing anything needs root (sudo fwd ...)"
 		return &explainedError{err: err, msg: msg}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &explainedError{err: err, msg: "the daemon did not answer in time (--timeout): " + err.Error()}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		what := strings.ToUpper(ue.Op) + " " + strings.TrimPrefix(ue.URL, "http://fwd")
+		if errors.Is(ue.Err, io.EOF) || errors.Is(ue.Err, io.ErrUnexpectedEOF) {
+			return &explainedError{err: err, msg: what + ": the daemon closed the connection without answering (its log may say why)"}
+		}
+		return &explainedError{err: err, msg: what + ": " + ue.Err.Error()}
 	}
 	return err
 }
