@@ -51,15 +51,30 @@ struct fwd_bd_info {
 	__u16 flags;
 };
 
+/* The VLAN tags a frame leaves a port with (outer 0: untagged). */
+struct fwd_tags {
+	__u16 outer;
+	__u16 inner;
+};
+
 /* fwd_port: ifindex -> port (an ARRAY indexed by ifindex). role 0 = not a
  * port. untagged is the BD of untagged frames (idx 0: none). es_id is 0 when
- * the port is on no ES. */
+ * the port is on no ES.
+ *
+ * egress_vni and egress_tags copy one entry of fwd_port_bd, (ifindex,
+ * egress_vni) -> egress_tags, so that a frame leaving the port in that BD
+ * (the one BD of most access ports) costs an inlined ARRAY load instead of a
+ * hash lookup; egress_vni 0 caches nothing. User space keeps the copy equal
+ * to fwd_port_bd: it writes the port entry after adding a mapping and before
+ * deleting one. */
 struct fwd_port_info {
 	__u8 role;
 	__u8 flags;
 	__u16 _pad;
 	__u32 es_id;
 	struct fwd_bd_info untagged;
+	__u32 egress_vni;
+	struct fwd_tags egress_tags;
 };
 
 /* fwd_vlan_bd: (ifindex, outer VLAN, inner VLAN) -> BD, for tagged frames. */
@@ -69,15 +84,11 @@ struct fwd_vlan_key {
 	__u16 inner;
 };
 
-/* fwd_port_bd: (ifindex, BD) -> the tags a frame leaves that port with. */
+/* fwd_port_bd: (ifindex, BD) -> the tags (struct fwd_tags) a frame leaves
+ * that port with. */
 struct fwd_port_bd_key {
 	__u32 ifindex;
 	__u32 bd;
-};
-
-struct fwd_tags {
-	__u16 outer;
-	__u16 inner;
 };
 
 /* fwd_bd: VNI -> BD (struct fwd_bd_info). A VNI is ours only when it is here. */
@@ -204,6 +215,25 @@ struct fwd_vtep_key {
 
 struct fwd_vtep_info {
 	__u32 flags;
+};
+
+/*
+ * fwd_tun_cache: a per-CPU, direct-mapped cache of what decapsulation
+ * looks up in hash maps, (outer source, outer destination, VNI) -> BD: the
+ * destination is one of our VTEPs, the source a remote VTEP, and fwd_bd has
+ * the VNI. An entry is written only when all three lookups succeed, and
+ * counts only while its gen equals fwd_tun_gen, which user space bumps after
+ * every write to fwd_vtep or fwd_bd: a hit is exactly what the three lookups
+ * would have found. bd.idx 0 marks an empty entry.
+ */
+#define FWD_TUN_CACHE_SETS 1024
+
+struct fwd_tun_cache_entry {
+	struct fwd_vtep_key src;
+	struct fwd_vtep_key dst;
+	__u32 vni;
+	__u32 gen;
+	struct fwd_bd_info bd;
 };
 
 /* fwd_es_peers: (VTEP, ES id) -> present. The VTEP shares the ES with us. */

@@ -30,6 +30,7 @@ _Static_assert(FWD_CTR__LEN <= FWD_COUNTER_SLOTS, "counter map too small");
 _Static_assert(sizeof(struct fwd_nhg) == 8 + 8 * FWD_NHG_BUCKETS, "fwd_nhg layout");
 _Static_assert(sizeof(struct fwd_nh_info) == 56, "fwd_nh layout");
 _Static_assert(sizeof(struct fwd_es_info) == 24, "fwd_es layout");
+_Static_assert(sizeof(struct fwd_tun_cache_entry) == 48, "fwd_tun_cache layout");
 
 /* Keep the learn event's type in BTF for bpf2go; the ring buffer has none. */
 const struct fwd_learn_event *fwd_unused_learn_event __attribute__((unused));
@@ -183,16 +184,14 @@ static __always_inline int fwd_access(struct xdp_md *ctx, struct fwd_fc *fc, con
 }
 
 /*
- * fwd_outer parses the underlay headers. Returns 0 and the VXLAN header's
- * offset when the frame is VXLAN to us from a known VTEP; otherwise the
- * PASS_* reason.
+ * fwd_outer parses the underlay headers. Returns 0, the VXLAN header's
+ * offset and the outer addresses (IPv4 as IPv4-mapped) when the frame is UDP
+ * to the VXLAN port; otherwise the PASS_* reason (DROP_RUNT for a runt).
  */
 static __always_inline __u32 fwd_outer(void *data, void *end, const struct fwd_cfg *cfg, __u32 *vxoff,
-				       struct fwd_vtep_key *src)
+				       struct fwd_vtep_key *src, struct fwd_vtep_key *dst)
 {
 	struct ethhdr *eth = data;
-	struct fwd_vtep_key dst = {};
-	struct fwd_vtep_info *v;
 	struct udphdr *udp;
 	__u16 port = cfg->vxlan_port ? cfg->vxlan_port : FWD_VXLAN_PORT;
 
@@ -219,9 +218,9 @@ static __always_inline __u32 fwd_outer(void *data, void *end, const struct fwd_c
 		src->addr[10] = 0xff;
 		src->addr[11] = 0xff;
 		__builtin_memcpy(&src->addr[12], &ip->saddr, 4);
-		dst.addr[10] = 0xff;
-		dst.addr[11] = 0xff;
-		__builtin_memcpy(&dst.addr[12], &ip->daddr, 4);
+		dst->addr[10] = 0xff;
+		dst->addr[11] = 0xff;
+		__builtin_memcpy(&dst->addr[12], &ip->daddr, 4);
 		*vxoff = 14 + ihl + 8;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
@@ -246,12 +245,20 @@ static __always_inline __u32 fwd_outer(void *data, void *end, const struct fwd_c
 		if (udp->dest != bpf_htons(port))
 			return FWD_CTR_PASS_NOT_VXLAN;
 		__builtin_memcpy(src->addr, &ip6->saddr, 16);
-		__builtin_memcpy(dst.addr, &ip6->daddr, 16);
+		__builtin_memcpy(dst->addr, &ip6->daddr, 16);
 		*vxoff = 14 + 40 + 8;
 	} else {
 		return FWD_CTR_PASS_NOT_VXLAN;
 	}
-	v = bpf_map_lookup_elem(&fwd_vtep, &dst);
+	return 0;
+}
+
+/* fwd_vtep_check: 0 when dst is one of our VTEPs and src a remote VTEP;
+ * otherwise the PASS_* reason. */
+static __always_inline __u32 fwd_vtep_check(const struct fwd_vtep_key *src, const struct fwd_vtep_key *dst)
+{
+	struct fwd_vtep_info *v = bpf_map_lookup_elem(&fwd_vtep, dst);
+
 	if (!v || !(v->flags & FWD_VTEP_LOCAL))
 		return FWD_CTR_PASS_NOT_LOCAL_VTEP;
 	v = bpf_map_lookup_elem(&fwd_vtep, src);
@@ -260,27 +267,81 @@ static __always_inline __u32 fwd_outer(void *data, void *end, const struct fwd_c
 	return 0;
 }
 
+static __always_inline int fwd_key_eq(const struct fwd_vtep_key *a, const struct fwd_vtep_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
+}
+
+/* fwd_tun_slot returns this CPU's cache entry for (src, dst, vni). */
+static __always_inline struct fwd_tun_cache_entry *fwd_tun_slot(const struct fwd_vtep_key *src,
+								const struct fwd_vtep_key *dst, __u32 vni)
+{
+	__u32 h = (fwd_load32(&src->addr[12]) * 0x9e3779b1u) ^ fwd_load32(&dst->addr[12]) ^ (vni * 0x85ebca6bu);
+	__u32 i = (h ^ (h >> 16)) & (FWD_TUN_CACHE_SETS - 1);
+
+	return bpf_map_lookup_elem(&fwd_tun_cache, &i);
+}
+
+/* fwd_tun_get: the cached BD of a tunnel, or NULL. gen is fwd_tun_gen as
+ * read once for this frame. */
+static __always_inline const struct fwd_bd_info *fwd_tun_get(struct fwd_tun_cache_entry *c,
+							     const struct fwd_vtep_key *src,
+							     const struct fwd_vtep_key *dst, __u32 vni, __u32 gen)
+{
+	if (!c || !c->bd.idx || c->vni != vni || c->gen != gen || !fwd_key_eq(&c->src, src) ||
+	    !fwd_key_eq(&c->dst, dst))
+		return NULL;
+	return &c->bd;
+}
+
+static __always_inline __u32 fwd_tun_generation(void)
+{
+	__u32 zero = 0;
+	__u32 *g = bpf_map_lookup_elem(&fwd_tun_gen, &zero);
+
+	return g ? READ_ONCE_U32(g) : 0;
+}
+
 static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, const struct fwd_cfg *cfg)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct fwd_vtep_key src = {};
+	struct fwd_vtep_key src __attribute__((aligned(8))) = {};
+	struct fwd_vtep_key dst __attribute__((aligned(8))) = {};
+	struct fwd_tun_cache_entry *tc = NULL;
 	struct fwd_fdb_entry fe, *e = &fe;
+	const struct fwd_bd_info *bd = NULL;
 	struct fwd_vxlan_hdr *vx;
 	struct ethhdr *ieth;
 	struct fwd_es_info *es;
-	struct fwd_bd_info *bd;
-	__u32 vxoff = 0, moff, reason, vni;
+	__u32 vxoff = 0, moff, reason, vni = 0, tun_gen = 0;
 
 	fwd_count(FWD_CTR_RX_UPLINK);
 	fc->fdb_gen = fwd_fdb_generation();
-	reason = fwd_outer(data, end, cfg, &vxoff, &src);
+	reason = fwd_outer(data, end, cfg, &vxoff, &src, &dst);
 	if (reason) {
 		fc->reason = reason;
 		return reason == FWD_CTR_DROP_RUNT ? XDP_DROP : XDP_PASS;
 	}
 	vxoff &= 0xff;
 	vx = data + vxoff;
+	/* A tunnel seen before skips the VTEP and VNI hash lookups; the
+	 * outcomes and their order are those of the lookups. */
+	if ((void *)(vx + 1) <= end) {
+		vni = bpf_ntohl(vx->vni) >> 8;
+		tun_gen = fwd_tun_generation();
+		tc = fwd_tun_slot(&src, &dst, vni);
+		bd = fwd_tun_get(tc, &src, &dst, vni, tun_gen);
+	}
+	if (!bd) {
+		reason = fwd_vtep_check(&src, &dst);
+		if (reason) {
+			fc->reason = reason;
+			return XDP_PASS;
+		}
+	}
 	if ((void *)(vx + 1) > end) {
 		fc->reason = FWD_CTR_DROP_TRUNCATED;
 		return XDP_DROP;
@@ -289,11 +350,19 @@ static __always_inline int fwd_uplink(struct xdp_md *ctx, struct fwd_fc *fc, con
 		fc->reason = FWD_CTR_DROP_VXLAN_FLAGS;
 		return XDP_DROP;
 	}
-	vni = bpf_ntohl(vx->vni) >> 8;
-	bd = bpf_map_lookup_elem(&fwd_bd, &vni);
 	if (!bd) {
-		fc->reason = FWD_CTR_PASS_UNKNOWN_VNI;
-		return XDP_PASS;
+		bd = bpf_map_lookup_elem(&fwd_bd, &vni);
+		if (!bd) {
+			fc->reason = FWD_CTR_PASS_UNKNOWN_VNI;
+			return XDP_PASS;
+		}
+		if (tc && bd->idx) {
+			tc->src = src;
+			tc->dst = dst;
+			tc->vni = vni;
+			tc->gen = tun_gen;
+			tc->bd = *bd;
+		}
 	}
 	fc->bd = vni;
 	fc->bd_idx = bd->idx;

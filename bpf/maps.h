@@ -125,6 +125,23 @@ struct {
 	__type(value, struct fwd_vtep_info);
 } fwd_vtep SEC(".maps");
 
+/* The write generation of fwd_vtep and fwd_bd, for fwd_tun_cache: bumped
+ * by user space after every write to either. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fwd_tun_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FWD_TUN_CACHE_SETS);
+	__type(key, __u32);
+	__type(value, struct fwd_tun_cache_entry);
+} fwd_tun_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FWD_MAX_VTEPS * 8);

@@ -103,8 +103,14 @@ static __always_inline int fwd_deliver(struct xdp_md *ctx, struct fwd_fc *fc, __
 				       __u32 ifindex, __u32 reason)
 {
 	struct fwd_port_bd_key k = { .ifindex = ifindex, .bd = fc->bd };
-	struct fwd_tags *out = bpf_map_lookup_elem(&fwd_port_bd, &k);
+	struct fwd_port_info *port = bpf_map_lookup_elem(&fwd_port, &ifindex);
+	const struct fwd_tags *out;
 
+	/* The port entry's copy of its fwd_port_bd entry saves a hash lookup. */
+	if (port && port->egress_vni && port->egress_vni == fc->bd)
+		out = &port->egress_tags;
+	else
+		out = bpf_map_lookup_elem(&fwd_port_bd, &k);
 	fc->egress = ifindex;
 	if (!out) {
 		fc->reason = FWD_CTR_DROP_NO_EGRESS_TAGS;

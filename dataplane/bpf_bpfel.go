@@ -185,12 +185,14 @@ type bpfFwdPortBdKey struct {
 }
 
 type bpfFwdPortInfo struct {
-	_        structs.HostLayout
-	Role     uint8
-	Flags    uint8
-	Pad      uint16
-	EsId     uint32
-	Untagged bpfFwdBdInfo
+	_          structs.HostLayout
+	Role       uint8
+	Flags      uint8
+	Pad        uint16
+	EsId       uint32
+	Untagged   bpfFwdBdInfo
+	EgressVni  uint32
+	EgressTags bpfFwdTags
 }
 
 type bpfFwdTags struct {
@@ -212,6 +214,15 @@ type bpfFwdTraceRec struct {
 	Hash    uint32
 	FdbKind bpfFwdFdbKind
 	Backup  uint32
+}
+
+type bpfFwdTunCacheEntry struct {
+	_   structs.HostLayout
+	Src bpfFwdVtepKey
+	Dst bpfFwdVtepKey
+	Vni uint32
+	Gen uint32
+	Bd  bpfFwdBdInfo
 }
 
 type bpfFwdVlanKey struct {
@@ -253,6 +264,8 @@ const (
 	bpfMapFwdPort             = "fwd_port"
 	bpfMapFwdPortBd           = "fwd_port_bd"
 	bpfMapFwdTrace            = "fwd_trace"
+	bpfMapFwdTunCache         = "fwd_tun_cache"
+	bpfMapFwdTunGen           = "fwd_tun_gen"
 	bpfMapFwdTx               = "fwd_tx"
 	bpfMapFwdVlanBd           = "fwd_vlan_bd"
 	bpfMapFwdVtep             = "fwd_vtep"
@@ -329,6 +342,8 @@ type bpfMapSpecs struct {
 	FwdPort      *ebpf.MapSpec `ebpf:"fwd_port"`
 	FwdPortBd    *ebpf.MapSpec `ebpf:"fwd_port_bd"`
 	FwdTrace     *ebpf.MapSpec `ebpf:"fwd_trace"`
+	FwdTunCache  *ebpf.MapSpec `ebpf:"fwd_tun_cache"`
+	FwdTunGen    *ebpf.MapSpec `ebpf:"fwd_tun_gen"`
 	FwdTx        *ebpf.MapSpec `ebpf:"fwd_tx"`
 	FwdVlanBd    *ebpf.MapSpec `ebpf:"fwd_vlan_bd"`
 	FwdVtep      *ebpf.MapSpec `ebpf:"fwd_vtep"`
@@ -381,6 +396,8 @@ type bpfMaps struct {
 	FwdPort      *ebpf.Map `ebpf:"fwd_port"`
 	FwdPortBd    *ebpf.Map `ebpf:"fwd_port_bd"`
 	FwdTrace     *ebpf.Map `ebpf:"fwd_trace"`
+	FwdTunCache  *ebpf.Map `ebpf:"fwd_tun_cache"`
+	FwdTunGen    *ebpf.Map `ebpf:"fwd_tun_gen"`
 	FwdTx        *ebpf.Map `ebpf:"fwd_tx"`
 	FwdVlanBd    *ebpf.Map `ebpf:"fwd_vlan_bd"`
 	FwdVtep      *ebpf.Map `ebpf:"fwd_vtep"`
@@ -406,6 +423,8 @@ func (m *bpfMaps) Close() error {
 		m.FwdPort,
 		m.FwdPortBd,
 		m.FwdTrace,
+		m.FwdTunCache,
+		m.FwdTunGen,
 		m.FwdTx,
 		m.FwdVlanBd,
 		m.FwdVtep,

@@ -61,6 +61,7 @@ type Dataplane struct {
 	nhDown   *words // one bit per nexthop
 	esDown   *words // one bit per ES
 	nhActive *words // group id -> slot
+	tunGen   *words // fwd_tun_gen: bumped after every write to fwd_vtep or fwd_bd
 
 	grace  *grace
 	groups *slotTable
@@ -112,9 +113,9 @@ func Load(opts *Options) (*Dataplane, error) {
 			return nil, fmt.Errorf("create pin dir: %w", err)
 		}
 		for name, m := range spec.Maps {
-			// The FDB cache is private to each instance (and sized by
-			// its options): everything else is state to adopt.
-			if !strings.HasPrefix(name, ".") && name != bpfMapFwdFdbCache {
+			// The caches are private to each instance (and the FDB's is
+			// sized by its options): everything else is state to adopt.
+			if !strings.HasPrefix(name, ".") && name != bpfMapFwdFdbCache && name != bpfMapFwdTunCache {
 				m.Pinning = ebpf.PinByName
 			}
 		}
@@ -170,6 +171,9 @@ func (d *Dataplane) mapWords() error {
 	}
 	if d.nhActive, err = mmapWords(d.objs.FwdNhgActive); err != nil {
 		return fmt.Errorf("map group slots: %w", err)
+	}
+	if d.tunGen, err = mmapWords(d.objs.FwdTunGen); err != nil {
+		return fmt.Errorf("map tunnel generation: %w", err)
 	}
 	return nil
 }
@@ -259,7 +263,7 @@ func (d *Dataplane) Close() error {
 	if d.fdb != nil {
 		errs = append(errs, d.fdb.close())
 	}
-	for _, w := range []*words{d.nhDown, d.esDown, d.nhActive} {
+	for _, w := range []*words{d.nhDown, d.esDown, d.nhActive, d.tunGen} {
 		if w != nil {
 			errs = append(errs, w.close())
 		}
@@ -296,5 +300,5 @@ func (d *Dataplane) maps() []*ebpf.Map {
 	m := &d.objs.bpfMaps
 	return []*ebpf.Map{m.FwdBd, m.FwdConfig, m.FwdCounters, m.FwdEs, m.FwdEsDown, m.FwdEsPeers,
 		m.FwdFdb, m.FwdFdbCache, m.FwdFdbGen, m.FwdLearn, m.FwdLearnRl, m.FwdNh, m.FwdNhDown, m.FwdNhgActive, m.FwdNhgSlot,
-		m.FwdPort, m.FwdPortBd, m.FwdTrace, m.FwdTx, m.FwdVlanBd, m.FwdVtep}
+		m.FwdPort, m.FwdPortBd, m.FwdTrace, m.FwdTunCache, m.FwdTunGen, m.FwdTx, m.FwdVlanBd, m.FwdVtep}
 }

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"golang.org/x/sys/unix"
 
 	"github.com/fwdplane/fwd/internal/testutil"
 )
@@ -145,6 +147,9 @@ func (f *fixture) run(frame []byte, ingress uint32) (Result, Trace, map[string]u
 	var res Result
 	var tr Trace
 	f.must(f.ns.Do(func() error {
+		// One CPU for every frame, so that a frame finds what the one
+		// before it left in the per-CPU caches.
+		defer onCPU(0)()
 		var err error
 		res, tr, err = f.d.RunTrace(frame, ingress)
 		return err
@@ -158,6 +163,20 @@ func (f *fixture) run(frame []byte, ingress uint32) (Result, Trace, map[string]u
 		}
 	}
 	return res, tr, delta
+}
+
+// onCPU pins the calling (locked) thread to cpu and returns what restores
+// its affinity; on a machine without cpu it does nothing.
+func onCPU(cpu int) func() {
+	var old, set unix.CPUSet
+	if cpu >= runtime.NumCPU() || unix.SchedGetaffinity(0, &old) != nil {
+		return func() {}
+	}
+	set.Set(cpu)
+	if unix.SchedSetaffinity(0, &set) != nil {
+		return func() {}
+	}
+	return func() { _ = unix.SchedSetaffinity(0, &old) }
 }
 
 // frame builds an Ethernet frame: dst, src, VLAN tags (outer first), then an

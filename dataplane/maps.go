@@ -120,18 +120,7 @@ func (d *Dataplane) SetVLAN(ifindex uint32, tags Tags, bd uint32) error {
 		return fmt.Errorf("port %d: %w", ifindex, err)
 	}
 	ref := bpfFwdBdInfo{Vni: bd, Idx: idx}
-	if tags.Outer == 0 {
-		d.portMu.Lock()
-		v, err := d.port(ifindex)
-		if err == nil {
-			v.Untagged = ref
-			err = d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny)
-		}
-		d.portMu.Unlock()
-		if err != nil {
-			return fmt.Errorf("map untagged frames of port %d to BD %d: %w", ifindex, bd, err)
-		}
-	} else {
+	if tags.Outer != 0 {
 		k := bpfFwdVlanKey{Ifindex: ifindex, Outer: tags.Outer, Inner: tags.Inner}
 		if err := d.objs.FwdVlanBd.Update(&k, &ref, ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("map port %d VLAN %d.%d to BD %d: %w", ifindex, tags.Outer, tags.Inner, bd, err)
@@ -142,6 +131,21 @@ func (d *Dataplane) SetVLAN(ifindex uint32, tags Tags, bd uint32) error {
 	if err := d.objs.FwdPortBd.Update(&pk, &pv, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("set egress tags of port %d in BD %d: %w", ifindex, bd, err)
 	}
+	// The port entry caches the egress tags of the BD mapped last, written
+	// after fwd_port_bd so that the copy never runs ahead of it.
+	d.portMu.Lock()
+	defer d.portMu.Unlock()
+	v, err := d.port(ifindex)
+	if err != nil {
+		return err
+	}
+	if tags.Outer == 0 {
+		v.Untagged = ref
+	}
+	v.EgressVni, v.EgressTags = bd, pv
+	if err := d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("map port %d VLAN %d.%d to BD %d: %w", ifindex, tags.Outer, tags.Inner, bd, err)
+	}
 	return nil
 }
 
@@ -150,19 +154,24 @@ func (d *Dataplane) DeleteVLAN(ifindex uint32, tags Tags, bd uint32) error {
 	if err := validIfindex(ifindex); err != nil {
 		return err
 	}
-	var err1 error
-	if tags.Outer == 0 {
-		d.portMu.Lock()
-		v, err := d.port(ifindex)
-		if err == nil {
+	// The port entry first: its copy of the egress tags goes before the
+	// fwd_port_bd entry it copies.
+	d.portMu.Lock()
+	v, err := d.port(ifindex)
+	if err == nil && (tags.Outer == 0 || v.EgressVni == bd) {
+		if tags.Outer == 0 {
 			v.Untagged = bpfFwdBdInfo{}
-			err = d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny)
 		}
-		d.portMu.Unlock()
-		err1 = err
-	} else {
+		if v.EgressVni == bd {
+			v.EgressVni, v.EgressTags = 0, bpfFwdTags{}
+		}
+		err = d.objs.FwdPort.Update(ifindex, &v, ebpf.UpdateAny)
+	}
+	d.portMu.Unlock()
+	err1 := err
+	if tags.Outer != 0 {
 		k := bpfFwdVlanKey{Ifindex: ifindex, Outer: tags.Outer, Inner: tags.Inner}
-		err1 = notFound(d.objs.FwdVlanBd.Delete(&k))
+		err1 = errors.Join(err1, notFound(d.objs.FwdVlanBd.Delete(&k)))
 	}
 	pk := bpfFwdPortBdKey{Ifindex: ifindex, Bd: bd}
 	if err := errors.Join(err1, notFound(d.objs.FwdPortBd.Delete(&pk))); err != nil {
@@ -186,7 +195,9 @@ func (d *Dataplane) SetBD(bd uint32) error {
 		return fmt.Errorf("set BD %d: all %d bridge domains in use: %w", bd, MaxBDs, ErrInvalid)
 	}
 	idx := d.bdFree[len(d.bdFree)-1]
-	if err := d.objs.FwdBd.Update(bd, &bpfFwdBdInfo{Vni: bd, Idx: idx}, ebpf.UpdateAny); err != nil {
+	err := d.objs.FwdBd.Update(bd, &bpfFwdBdInfo{Vni: bd, Idx: idx}, ebpf.UpdateAny)
+	d.tunWritten()
+	if err != nil {
 		return fmt.Errorf("set BD %d: %w", bd, err)
 	}
 	d.bdFree = d.bdFree[:len(d.bdFree)-1]
@@ -203,7 +214,9 @@ func (d *Dataplane) DeleteBD(bd uint32) error {
 	if !ok {
 		return fmt.Errorf("delete BD %d: %w", bd, ErrNotFound)
 	}
-	if err := notFound(d.objs.FwdBd.Delete(bd)); err != nil {
+	err := notFound(d.objs.FwdBd.Delete(bd))
+	d.tunWritten()
+	if err != nil {
 		return fmt.Errorf("delete BD %d: %w", bd, err)
 	}
 	delete(d.bdIdx, bd)
@@ -304,7 +317,9 @@ func (d *Dataplane) SetVTEP(addr netip.Addr, flags uint32) error {
 		return fmt.Errorf("VTEP %s flags %#x: %w", addr, flags, ErrInvalid)
 	}
 	k := bpfFwdVtepKey{Addr: addr16(addr)}
-	if err := d.objs.FwdVtep.Update(&k, &bpfFwdVtepInfo{Flags: flags}, ebpf.UpdateAny); err != nil {
+	err := d.objs.FwdVtep.Update(&k, &bpfFwdVtepInfo{Flags: flags}, ebpf.UpdateAny)
+	d.tunWritten()
+	if err != nil {
 		return fmt.Errorf("set VTEP %s: %w", addr, err)
 	}
 	return nil
@@ -313,11 +328,18 @@ func (d *Dataplane) SetVTEP(addr netip.Addr, flags uint32) error {
 // DeleteVTEP forgets addr.
 func (d *Dataplane) DeleteVTEP(addr netip.Addr) error {
 	k := bpfFwdVtepKey{Addr: addr16(addr)}
-	if err := notFound(d.objs.FwdVtep.Delete(&k)); err != nil {
+	err := notFound(d.objs.FwdVtep.Delete(&k))
+	d.tunWritten()
+	if err != nil {
 		return fmt.Errorf("delete VTEP %s: %w", addr, err)
 	}
 	return nil
 }
+
+// tunWritten bumps fwd_tun_gen after a write to fwd_vtep or fwd_bd: every
+// CPU's tunnel cache entry filled before it stops counting, so that no
+// frame that starts after the write sees what it replaced.
+func (d *Dataplane) tunWritten() { d.tunGen.add(0, 1) }
 
 // SetESPeer records that VTEP addr shares ES id with us.
 func (d *Dataplane) SetESPeer(addr netip.Addr, es uint32) error {
