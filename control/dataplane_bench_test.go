@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -123,7 +124,7 @@ func newBenchRig(tb testing.TB) *benchRig {
 	}
 	ctrl, err := New(baseConfig(), d, &fakeUnderlay{}, nil)
 	if err != nil {
-		d.Close()
+		_ = d.Close()
 		tb.Fatal(err)
 	}
 	r := &benchRig{dp: d, ctrl: ctrl, done: make(chan error, 1)}
@@ -136,7 +137,9 @@ func newBenchRig(tb testing.TB) *benchRig {
 func (r *benchRig) close(tb testing.TB) {
 	tb.Helper()
 	r.cancel()
-	<-r.done
+	if err := <-r.done; !errors.Is(err, context.Canceled) {
+		tb.Errorf("loop: %v", err)
+	}
 	if err := r.dp.Close(); err != nil {
 		tb.Error(err)
 	}
