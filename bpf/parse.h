@@ -99,74 +99,86 @@ static __always_inline __u32 fwd_load32(const void *p)
 	return v;
 }
 
-static __always_inline __u32 fwd_hash_word(__u32 h, __u32 w)
+/*
+ * The flow hash takes the frame's fields as 32-bit words, pairs them into
+ * 64-bit lanes (lo | hi << 32), multiplies each lane by its own odd
+ * constant, sums the products onto the seed and finishes with murmur3's
+ * fmix64. The products are independent, so the CPU overlaps them: the
+ * per-word xor-multiply-rotate chain this replaces was ~50 cycles of
+ * dependent instructions. A lane times an odd constant is a bijection, so
+ * two frames that differ in one lane never collide before the finaliser.
+ */
+#define FWD_HASH_K0 0x9e3779b97f4a7c15ULL
+#define FWD_HASH_K1 0xc2b2ae3d27d4eb4fULL
+#define FWD_HASH_K2 0x165667b19e3779f9ULL
+#define FWD_HASH_K3 0xd6e8feb86659fd93ULL
+#define FWD_HASH_K4 0xa0761d6478bd642fULL
+#define FWD_HASH_K5 0xe7037ed1a0b428dbULL
+#define FWD_HASH_K6 0x8ebc6af09c88c6e3ULL
+
+static __always_inline __u64 fwd_lane(__u32 lo, __u32 hi)
 {
-	h ^= w;
-	h *= 0x9e3779b1u;
-	return (h << 13) | (h >> 19);
+	return (__u64)hi << 32 | lo;
 }
 
-static __always_inline __u32 fwd_hash_final(__u32 h)
+static __always_inline __u32 fwd_hash_final(__u64 h)
 {
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (__u32)h;
 }
 
 /*
  * fwd_flow_hash hashes the frame at data whose innermost EtherType is proto
  * and whose L3 header starts at l3off: the MACs, the EtherType, and for IPv4
- * and IPv6 the addresses, the protocol and, for TCP and UDP, the ports.
- * Words are loaded in host order from the raw bytes; the Go model in
- * dataplane/model mirrors this function exactly.
+ * and IPv6 the addresses, the protocol and, for TCP and UDP (not IPv4
+ * fragments), the ports. Words are loaded in host order from the raw bytes;
+ * the Go model in dataplane/model mirrors this function exactly.
+ *
+ * Lanes: K0 (dst MAC 0-3, dst MAC 4-5 + src MAC 0-1), K1 (src MAC 2-5,
+ * EtherType); IPv4: K2 (saddr, daddr), K3 (protocol, ports); IPv6: K2-K5
+ * (saddr, daddr), K6 (next header, ports). Ports are 0 when not hashed.
  */
 static __always_inline __u32 fwd_flow_hash(void *data, void *end, __u32 l3off, __u16 proto)
 {
-	__u32 h = FWD_HASH_SEED;
+	__u64 h = FWD_HASH_SEED;
 
 	if (data + 12 > end)
 		return 0;
-	h = fwd_hash_word(h, fwd_load32(data));
-	h = fwd_hash_word(h, fwd_load32(data + 4));
-	h = fwd_hash_word(h, fwd_load32(data + 8));
-	h = fwd_hash_word(h, proto);
+	h += fwd_lane(fwd_load32(data), fwd_load32(data + 4)) * FWD_HASH_K0;
+	h += fwd_lane(fwd_load32(data + 8), proto) * FWD_HASH_K1;
 	l3off &= 0xff;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + l3off;
-		__u32 ihl;
+		__u32 ihl, ports = 0;
 
 		if ((void *)(ip + 1) > end || ip->ihl < 5)
 			return fwd_hash_final(h);
-		h = fwd_hash_word(h, ip->saddr);
-		h = fwd_hash_word(h, ip->daddr);
-		h = fwd_hash_word(h, ip->protocol);
-		if (ip->frag_off & bpf_htons(0x3fff))
-			return fwd_hash_final(h);
-		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
-			return fwd_hash_final(h);
-		ihl = (ip->ihl & 0xf) * 4;
-		if ((void *)ip + ihl + 4 > end)
-			return fwd_hash_final(h);
-		h = fwd_hash_word(h, fwd_load32((void *)ip + ihl));
+		h += fwd_lane(ip->saddr, ip->daddr) * FWD_HASH_K2;
+		if (!(ip->frag_off & bpf_htons(0x3fff)) &&
+		    (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP)) {
+			ihl = (ip->ihl & 0xf) * 4;
+			if ((void *)ip + ihl + 4 <= end)
+				ports = fwd_load32((void *)ip + ihl);
+		}
+		h += fwd_lane(ip->protocol, ports) * FWD_HASH_K3;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + l3off;
-		__u32 *a;
+		__u32 *a, ports = 0;
 
 		if ((void *)(ip6 + 1) > end)
 			return fwd_hash_final(h);
 		a = (__u32 *)&ip6->saddr;
-#pragma unroll
-		for (int i = 0; i < 8; i++)
-			h = fwd_hash_word(h, fwd_load32(&a[i]));
-		h = fwd_hash_word(h, ip6->nexthdr);
-		if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
-			return fwd_hash_final(h);
-		if ((void *)(ip6 + 1) + 4 > end)
-			return fwd_hash_final(h);
-		h = fwd_hash_word(h, fwd_load32(ip6 + 1));
+		h += fwd_lane(fwd_load32(&a[0]), fwd_load32(&a[1])) * FWD_HASH_K2;
+		h += fwd_lane(fwd_load32(&a[2]), fwd_load32(&a[3])) * FWD_HASH_K3;
+		h += fwd_lane(fwd_load32(&a[4]), fwd_load32(&a[5])) * FWD_HASH_K4;
+		h += fwd_lane(fwd_load32(&a[6]), fwd_load32(&a[7])) * FWD_HASH_K5;
+		if ((ip6->nexthdr == IPPROTO_TCP || ip6->nexthdr == IPPROTO_UDP) && (void *)(ip6 + 1) + 4 <= end)
+			ports = fwd_load32(ip6 + 1);
+		h += fwd_lane(ip6->nexthdr, ports) * FWD_HASH_K6;
 	}
 	return fwd_hash_final(h);
 }
