@@ -202,29 +202,28 @@ static __always_inline int fwd_encap(struct xdp_md *ctx, struct fwd_fc *fc, cons
 		fc->reason = FWD_CTR_TX_ENCAP6;
 	} else {
 		struct iphdr *ip = (void *)(eth + 1);
-		__u16 *w = (void *)ip;
-		__u32 sum = 0;
+		__u32 saddr = fwd_load32(nh->saddr + 12), daddr = fwd_load32(nh->daddr + 12);
+		__u16 tot_len = bpf_htons(inner_len + 36);
+		__u16 ttl_proto = bpf_htons((cfg->ttl ? cfg->ttl : 64) << 8 | IPPROTO_UDP);
+		__u32 sum;
 
 		if ((void *)(ip + 1) + 16 + 12 > end) {
 			fc->reason = FWD_CTR_DROP_ADJUST;
 			return XDP_DROP;
 		}
+		/* The header checksum from the values, not read back from the
+		 * bytes just written: 16-bit words as they sit in memory. */
+		sum = bpf_htons(0x4500) + tot_len + bpf_htons(0x4000) + ttl_proto + (saddr & 0xffff) + (saddr >> 16) +
+		      (daddr & 0xffff) + (daddr >> 16);
 		eth->h_proto = bpf_htons(ETH_P_IP);
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(inner_len + 36);
+		*(__be16 *)ip = bpf_htons(0x4500); /* version 4, IHL 5, TOS 0 */
+		ip->tot_len = tot_len;
 		ip->id = 0;
 		ip->frag_off = bpf_htons(0x4000); /* DF */
-		ip->ttl = cfg->ttl ? cfg->ttl : 64;
-		ip->protocol = IPPROTO_UDP;
-		ip->check = 0;
-		__builtin_memcpy(&ip->saddr, nh->saddr + 12, 4);
-		__builtin_memcpy(&ip->daddr, nh->daddr + 12, 4);
-#pragma unroll
-		for (int i = 0; i < 10; i++)
-			sum += w[i];
+		*(__u16 *)&ip->ttl = ttl_proto;
 		ip->check = fwd_csum_fold(sum);
+		ip->saddr = saddr;
+		ip->daddr = daddr;
 		udp = (void *)(ip + 1);
 		fc->reason = FWD_CTR_TX_ENCAP4;
 	}
