@@ -19,10 +19,15 @@ const KernelFDBBatch = 512
 
 // KernelFDBRate programs n remote MACs into a kernel VTEP's FDB the way
 // FRR's zebra does (RTM_NEWNEIGH on the vxlan device: NTF_SELF |
-// NTF_EXT_LEARNED, NUD_NOARP, the remote VTEP as NDA_DST), over one
-// netlink socket, KernelFDBBatch messages per sendmsg, every message
-// acknowledged; and returns the time it took. The MACs are first + i.
-func KernelFDBRate(ctx context.Context, ns *lab.NS, vxlanDev string, first [6]byte, n int, dst netip.Addr) (time.Duration, error) {
+// NTF_EXT_LEARNED, NUD_NOARP, the remote VTEP as NDA_DST), or deletes
+// them (RTM_DELNEIGH), over one netlink socket, KernelFDBBatch messages
+// per sendmsg, every message acknowledged; and returns the time it took.
+// The MACs are first + i.
+func KernelFDBRate(ctx context.Context, ns *lab.NS, vxlanDev string, first [6]byte, n int, dst netip.Addr, del bool) (time.Duration, error) {
+	typ := uint16(unix.RTM_NEWNEIGH)
+	if del {
+		typ = unix.RTM_DELNEIGH
+	}
 	var took time.Duration
 	err := ns.Do(func() error {
 		ifindex, err := ns.Ifindex(vxlanDev)
@@ -51,7 +56,7 @@ func KernelFDBRate(ctx context.Context, ns *lab.NS, vxlanDev string, first [6]by
 			k := min(KernelFDBBatch, n-done)
 			buf = buf[:0]
 			for i := range k {
-				buf = appendFDBMsg(buf, seq+uint32(i), int32(ifindex), uintMAC(base+uint64(done+i)), dst)
+				buf = appendFDBMsg(buf, typ, seq+uint32(i), int32(ifindex), uintMAC(base+uint64(done+i)), dst)
 			}
 			if err := unix.Sendto(fd, buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 				return fmt.Errorf("netlink send: %w", err)
@@ -88,13 +93,17 @@ func KernelFDBRate(ctx context.Context, ns *lab.NS, vxlanDev string, first [6]by
 // padded to 8) and NDA_DST (IPv4 4 bytes or IPv6 16).
 const fdbMsgLen = unix.NLMSG_HDRLEN + unix.SizeofNdMsg + 4 + 8 + 4 + 16
 
-func appendFDBMsg(b []byte, seq uint32, ifindex int32, mac [6]byte, dst netip.Addr) []byte {
+func appendFDBMsg(b []byte, typ uint16, seq uint32, ifindex int32, mac [6]byte, dst netip.Addr) []byte {
 	ip := dst.AsSlice()
 	l := unix.NLMSG_HDRLEN + unix.SizeofNdMsg + 4 + 8 + 4 + len(ip)
 	ne := binary.NativeEndian
 	b = ne.AppendUint32(b, uint32(l))
-	b = ne.AppendUint16(b, unix.RTM_NEWNEIGH)
-	b = ne.AppendUint16(b, unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_REPLACE)
+	b = ne.AppendUint16(b, typ)
+	flags := uint16(unix.NLM_F_REQUEST | unix.NLM_F_ACK)
+	if typ == unix.RTM_NEWNEIGH {
+		flags |= unix.NLM_F_CREATE | unix.NLM_F_REPLACE
+	}
+	b = ne.AppendUint16(b, flags)
 	b = ne.AppendUint32(b, seq)
 	b = ne.AppendUint32(b, 0)
 	// ndmsg: family, pad, pad, ifindex, state, flags, type.

@@ -223,6 +223,8 @@ type core struct {
 	stats    Stats
 	// pinned is what a previous instance left, until ReleasePinned.
 	pinned *Pinned
+	// ribRoom and macsRoom: see grown.
+	ribRoom, macsRoom int
 }
 
 func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, error) {
@@ -314,20 +316,29 @@ func (c *core) reserve(paths []evpn.Path) {
 			macs++
 		}
 	}
-	c.rib = grown(c.rib, routes)
-	c.macs = grown(c.macs, macs)
+	c.reserveN(routes, macs)
+}
+
+// reserveN makes room for routes more RIB entries and macs more MACs.
+func (c *core) reserveN(routes, macs int) {
+	c.rib = grown(c.rib, routes, &c.ribRoom)
+	c.macs = grown(c.macs, macs, &c.macsRoom)
 }
 
 // grown returns m, or a copy of it with room for n more entries when n is
-// large against what it holds.
-func grown[K comparable, V any](m map[K]V, n int) map[K]V {
-	if n < reserveMin || n < len(m)/2 {
+// large against what it holds. room remembers the most entries m has had
+// room for: Go's maps never shrink, so a table that held that many (a
+// batch withdrawn and announced again) is not rebuilt.
+func grown[K comparable, V any](m map[K]V, n int, room *int) map[K]V {
+	*room = max(*room, len(m))
+	if n < reserveMin || n < len(m)/2 || len(m)+n <= *room {
 		return m
 	}
 	g := make(map[K]V, len(m)+n)
 	for k, v := range m {
 		g[k] = v
 	}
+	*room = len(m) + n
 	return g
 }
 

@@ -165,11 +165,25 @@ const maxReportedErrors = 16
 // writes the result to the fast path once, at the end. A rejected path
 // (invalid) is counted and reported; the rest of the batch still applies.
 func (c *Controller) Apply(ctx context.Context, paths []evpn.Path) (ApplyResult, error) {
+	return c.apply(ctx, len(paths), func(i int) evpn.Path { return paths[i] }, func(k *core) { k.reserve(paths) })
+}
+
+// ApplyEach is Apply over n paths made on the fly by at(i), in order: a
+// generated batch (the API's SHARP-like source) need not exist as a slice.
+// grow is how many of them are new type-2 routes, as far as the caller
+// knows (the tables make room for them at once); 0 when unknown.
+func (c *Controller) ApplyEach(ctx context.Context, n int, at func(i int) evpn.Path, grow int) (ApplyResult, error) {
+	return c.apply(ctx, n, at, func(k *core) { k.reserveN(grow, grow) })
+}
+
+func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, reserve func(*core)) (ApplyResult, error) {
 	var res ApplyResult
 	start := time.Now()
 	err := c.do(ctx, func(k *core) error {
 		before := k.stats
-		for _, p := range paths {
+		reserve(k)
+		for i := range n {
+			p := at(i)
 			if err := k.apply(p); err != nil {
 				res.Rejected++
 				if len(res.Errors) < maxReportedErrors {

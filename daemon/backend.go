@@ -527,28 +527,49 @@ func (d *Daemon) routes(ctx context.Context, batch api.RouteBatch, withdraw bool
 		}
 		paths = append(paths, p)
 	}
+	var gen func(int) evpn.Path
+	n := 0
 	if g := batch.Generate; g != nil {
-		gen, err := d.generate(*g)
-		if err != nil {
+		var err error
+		if gen, err = d.generator(*g, withdraw); err != nil {
 			return res, fmt.Errorf("%w: generate: %v", api.ErrInvalid, err)
 		}
-		paths = append(paths, gen...)
+		n = g.Count
 	}
 	if withdraw {
 		for i := range paths {
 			paths[i] = paths[i].Withdrawal()
 		}
 	}
-	cr, err := d.ctrl.Apply(ctx, paths)
-	if err != nil {
-		return res, unavailable(err)
-	}
-	res.Added, res.Withdrawn, res.Duplicates, res.UnknownWithdraws = cr.Added, cr.Withdrawn, cr.Duplicates, cr.UnknownWithdraws
-	res.Rejected += cr.Rejected
-	for _, e := range cr.Errors {
-		if len(res.Errors) < 16 {
-			res.Errors = append(res.Errors, e)
+	add := func(cr control.ApplyResult) {
+		res.Added += cr.Added
+		res.Withdrawn += cr.Withdrawn
+		res.Duplicates += cr.Duplicates
+		res.UnknownWithdraws += cr.UnknownWithdraws
+		res.Rejected += cr.Rejected
+		for _, e := range cr.Errors {
+			if len(res.Errors) < 16 {
+				res.Errors = append(res.Errors, e)
+			}
 		}
+	}
+	if len(paths) > 0 || gen == nil {
+		cr, err := d.ctrl.Apply(ctx, paths)
+		if err != nil {
+			return res, unavailable(err)
+		}
+		add(cr)
+	}
+	if gen != nil {
+		grow := n
+		if withdraw {
+			grow = 0
+		}
+		cr, err := d.ctrl.ApplyEach(ctx, n, gen, grow)
+		if err != nil {
+			return res, unavailable(err)
+		}
+		add(cr)
 	}
 	el := time.Since(start)
 	res.ElapsedUS = float64(el.Nanoseconds()) / 1e3
@@ -559,7 +580,7 @@ func (d *Daemon) routes(ctx context.Context, batch api.RouteBatch, withdraw bool
 	if withdraw {
 		verb = "withdrew"
 	}
-	d.events.publish("route", fmt.Sprintf("API %s %d routes (%d rejected)", verb, len(paths), res.Rejected), nil)
+	d.events.publish("route", fmt.Sprintf("API %s %d routes (%d rejected)", verb, len(paths)+n, res.Rejected), nil)
 	return res, nil
 }
 
@@ -637,9 +658,10 @@ func (d *Daemon) pathOf(r api.Route) (evpn.Path, error) {
 	return p, nil
 }
 
-// generate expands the SHARP-like generator: Count type-2 routes, MACs
-// counting up from StartMAC.
-func (d *Daemon) generate(g api.Generator) ([]evpn.Path, error) {
+// generator returns the SHARP-like generator's routes one by one: Count
+// type-2 routes, MACs counting up from StartMAC (withdrawals when
+// withdraw).
+func (d *Daemon) generator(g api.Generator, withdraw bool) (func(int) evpn.Path, error) {
 	if g.Count < 1 || g.Count > maxGenerate {
 		return nil, fmt.Errorf("count %d: want 1-%d", g.Count, maxGenerate)
 	}
@@ -651,23 +673,23 @@ func (d *Daemon) generate(g api.Generator) ([]evpn.Path, error) {
 	if err != nil {
 		return nil, err
 	}
+	if withdraw {
+		first = first.Withdrawal()
+	}
 	base := uint64(start[0])<<40 | uint64(start[1])<<32 | uint64(binary.BigEndian.Uint32(start[2:]))
 	if base+uint64(g.Count) > 1<<48 {
 		return nil, fmt.Errorf("start_mac %s + %d runs past ff:ff:ff:ff:ff:ff", start, g.Count)
 	}
-	out := make([]evpn.Path, g.Count)
-	for i := range out {
+	route := first.Route.(evpn.MACIPRoute)
+	return func(i int) evpn.Path {
 		v := base + uint64(i)
-		var m evpn.MAC
-		m[0], m[1] = byte(v>>40), byte(v>>32)
-		binary.BigEndian.PutUint32(m[2:], uint32(v))
+		r := route
+		r.MAC[0], r.MAC[1] = byte(v>>40), byte(v>>32)
+		binary.BigEndian.PutUint32(r.MAC[2:], uint32(v))
 		p := first
-		x := p.Route.(evpn.MACIPRoute)
-		x.MAC = m
-		p.Route = x
-		out[i] = p
-	}
-	return out, nil
+		p.Route = r
+		return p
+	}, nil
 }
 
 func (b backend) SetESAdmin(ctx context.Context, s string, up bool) error {

@@ -152,16 +152,21 @@ func daemonStarter(exe string, env []string) bench.StartFwd {
 // apiInjector injects routes with the API's generator.
 type apiInjector struct{ c *api.Client }
 
-func (a apiInjector) Inject(ctx context.Context, first [6]byte, n int, vni uint32, dst netip.Addr) (time.Duration, time.Duration, error) {
+func (a apiInjector) Inject(ctx context.Context, first [6]byte, n int, vni uint32, dst netip.Addr, withdraw bool) (time.Duration, time.Duration, error) {
 	mac := strings.ToLower(fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", first[0], first[1], first[2], first[3], first[4], first[5]))
+	batch := api.RouteBatch{Generate: &api.Generator{Count: n, StartMAC: mac, VNI: vni, NextHop: dst.String()}}
+	call, done := a.c.AddRoutes, func(r api.RouteResult) int { return r.Added }
+	if withdraw {
+		call, done = a.c.WithdrawRoutes, func(r api.RouteResult) int { return r.Withdrawn }
+	}
 	start := time.Now()
-	res, err := a.c.AddRoutes(ctx, api.RouteBatch{Generate: &api.Generator{Count: n, StartMAC: mac, VNI: vni, NextHop: dst.String()}})
+	res, err := call(ctx, batch)
 	wall := time.Since(start)
 	if err != nil {
 		return 0, 0, err
 	}
-	if res.Added != n || res.Rejected != 0 {
-		return 0, 0, fmt.Errorf("injected %d routes: %d added, %d rejected %v", n, res.Added, res.Rejected, res.Errors)
+	if done(res) != n || res.Rejected != 0 {
+		return 0, 0, fmt.Errorf("%d routes (withdraw %v): %d done, %d rejected %v", n, withdraw, done(res), res.Rejected, res.Errors)
 	}
 	return wall, time.Duration(res.ElapsedUS * 1e3), nil
 }
