@@ -593,6 +593,9 @@ func genCount(g *api.Generator) int {
 
 // pathOf converts an injected route into a path from the API.
 func (d *Daemon) pathOf(r api.Route) (evpn.Path, error) {
+	if err := routeFields(r); err != nil {
+		return evpn.Path{}, err
+	}
 	nh, err := netip.ParseAddr(r.NextHop)
 	if err != nil {
 		return evpn.Path{}, fmt.Errorf("nexthop %q: want an IPv4 or IPv6 address", r.NextHop)
@@ -622,11 +625,19 @@ func (d *Daemon) pathOf(r api.Route) (evpn.Path, error) {
 			p = evpn.EADPerEVIPath(rd, esi, r.VNI, nh, evpn.SourceAPI)
 		}
 	case 2:
+		if r.VNI == 0 || r.VNI > evpn.MaxLabel {
+			return evpn.Path{}, fmt.Errorf("vni %d: want the bridge domain, 1-%d", r.VNI, evpn.MaxLabel)
+		}
 		m, err := evpn.ParseMAC(r.MAC)
 		if err != nil {
 			return evpn.Path{}, fmt.Errorf("mac: %w", err)
 		}
 		p = evpn.MACPath(rd, esi, m, r.VNI, nh, evpn.SourceAPI)
+		if r.EthernetTag != 0 {
+			x := p.Route.(evpn.MACIPRoute)
+			x.EthernetTag = r.EthernetTag
+			p.Route = x
+		}
 		if r.IP != "" {
 			ip, err := netip.ParseAddr(r.IP)
 			if err != nil {
@@ -638,17 +649,34 @@ func (d *Daemon) pathOf(r api.Route) (evpn.Path, error) {
 		}
 		p.Attrs.MACMobility = evpn.MACMobility{Seq: r.Seq, Sticky: r.Sticky}
 		p.Attrs.Router = r.Router
-	case 3:
-		p = evpn.Path{Route: evpn.IMETRoute{RD: rd, EthernetTag: r.VNI, OriginatorIP: nh}, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
-	case 4:
-		p = evpn.Path{Route: evpn.ESRoute{RD: rd, ESI: esi, OriginatorIP: nh}, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
+	case 3, 4:
+		orig := nh
+		if r.IP != "" {
+			if orig, err = netip.ParseAddr(r.IP); err != nil {
+				return evpn.Path{}, fmt.Errorf("ip %q: the originator's address", r.IP)
+			}
+		}
+		if r.Type == 3 {
+			tag := r.VNI
+			if tag == 0 {
+				tag = r.EthernetTag
+			}
+			p = evpn.Path{Route: evpn.IMETRoute{RD: rd, EthernetTag: tag, OriginatorIP: orig}, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
+		} else {
+			p = evpn.Path{Route: evpn.ESRoute{RD: rd, ESI: esi, OriginatorIP: orig}, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
+		}
 	case 5:
 		pfx, err := netip.ParsePrefix(r.IPPrefix)
 		if err != nil {
 			return evpn.Path{}, fmt.Errorf("ip_prefix %q: want a CIDR prefix", r.IPPrefix)
 		}
-		p = evpn.Path{Route: evpn.IPPrefixRoute{RD: rd, ESI: esi, EthernetTag: r.EthernetTag, Prefix: pfx.Masked(), Label: r.VNI},
-			Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
+		x := evpn.IPPrefixRoute{RD: rd, ESI: esi, EthernetTag: r.EthernetTag, Prefix: pfx.Masked(), Label: r.VNI}
+		if r.IP != "" {
+			if x.GatewayIP, err = netip.ParseAddr(r.IP); err != nil {
+				return evpn.Path{}, fmt.Errorf("ip %q: the gateway address", r.IP)
+			}
+		}
+		p = evpn.Path{Route: x, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
 	default:
 		return evpn.Path{}, fmt.Errorf("type %d: want 1-5", r.Type)
 	}
@@ -656,6 +684,39 @@ func (d *Daemon) pathOf(r api.Route) (evpn.Path, error) {
 		return evpn.Path{}, err
 	}
 	return p, nil
+}
+
+// routeFields refuses fields that mean nothing for the route's type, and
+// the output-only ones, instead of ignoring them.
+func routeFields(r api.Route) error {
+	var bad []string
+	if r.Prefix != "" {
+		bad = append(bad, "prefix (output only)")
+	}
+	if r.Source != "" {
+		bad = append(bad, "source (output only: injected routes are from the API)")
+	}
+	if r.Type != 2 {
+		for name, set := range map[string]bool{"mac": r.MAC != "", "seq": r.Seq != 0, "sticky": r.Sticky, "router": r.Router} {
+			if set {
+				bad = append(bad, name+" (type 2 only)")
+			}
+		}
+	}
+	if r.Type != 5 && r.IPPrefix != "" {
+		bad = append(bad, "ip_prefix (type 5 only)")
+	}
+	if (r.Type == 3) && r.ESI != "" {
+		bad = append(bad, "esi (not in a type-3 route)")
+	}
+	if r.Type == 4 && (r.VNI != 0 || r.EthernetTag != 0) {
+		bad = append(bad, "vni/ethernet_tag (not in a type-4 route)")
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return fmt.Errorf("type %d route: fields that do not apply: %s", r.Type, strings.Join(bad, ", "))
+	}
+	return nil
 }
 
 // generator returns the SHARP-like generator's routes one by one: Count

@@ -1,0 +1,96 @@
+package daemon
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fwdplane/fwd/api"
+	"github.com/fwdplane/fwd/evpn"
+)
+
+func TestPathOf(t *testing.T) {
+	d := &Daemon{}
+	p, err := d.pathOf(api.Route{Type: 2, MAC: "02:00:00:00:00:01", IP: "10.0.0.1", VNI: 100, NextHop: "192.0.2.2", Seq: 3, Sticky: true, EthernetTag: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Route.(evpn.MACIPRoute)
+	if r.Label1 != 100 || r.EthernetTag != 7 || r.IP.String() != "10.0.0.1" || p.Attrs.MACMobility.Seq != 3 || !p.Attrs.MACMobility.Sticky || p.Source != evpn.SourceAPI {
+		t.Errorf("type 2: %+v %+v", r, p.Attrs)
+	}
+	if rt := routeOf(p); rt.MAC != "02:00:00:00:00:01" || rt.VNI != 100 || rt.NextHop != "192.0.2.2" || rt.Type != 2 {
+		t.Errorf("round trip: %+v", rt)
+	}
+	p, err = d.pathOf(api.Route{Type: 3, VNI: 100, NextHop: "192.0.2.2"})
+	if err != nil || p.Route.(evpn.IMETRoute).EthernetTag != 100 {
+		t.Errorf("type 3: %+v %v", p, err)
+	}
+	p, err = d.pathOf(api.Route{Type: 5, IPPrefix: "10.1.0.0/16", IP: "10.1.0.1", VNI: 5000, NextHop: "192.0.2.2"})
+	if err != nil || p.Route.(evpn.IPPrefixRoute).GatewayIP.String() != "10.1.0.1" {
+		t.Errorf("type 5: %+v %v", p, err)
+	}
+	for _, c := range []struct {
+		r    api.Route
+		want string
+	}{
+		{api.Route{Type: 3, VNI: 100, NextHop: "192.0.2.2", MAC: "02:00:00:00:00:01"}, "mac (type 2 only)"},
+		{api.Route{Type: 2, MAC: "02:00:00:00:00:01", VNI: 100, NextHop: "192.0.2.2", Prefix: "x"}, "prefix (output only)"},
+		{api.Route{Type: 2, MAC: "02:00:00:00:00:01", VNI: 100, NextHop: "nope"}, `nexthop "nope"`},
+		{api.Route{Type: 2, MAC: "zz", VNI: 100, NextHop: "192.0.2.2"}, "mac"},
+		{api.Route{Type: 6, NextHop: "192.0.2.2"}, "type 6: want 1-5"},
+		{api.Route{Type: 4, VNI: 1, NextHop: "192.0.2.2", ESI: "03:44:38:39:ff:ff:01:00:00:01"}, "vni/ethernet_tag"},
+	} {
+		if _, err := d.pathOf(c.r); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error with %q", c.r, err, c.want)
+		}
+	}
+}
+
+func TestGenerator(t *testing.T) {
+	d := &Daemon{}
+	gen, err := d.generator(api.Generator{Count: 300, StartMAC: "02:aa:00:00:00:ff", VNI: 100, NextHop: "192.0.2.2"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[evpn.MAC]bool{}
+	for i := range 300 {
+		p := gen(i)
+		m := p.Route.(evpn.MACIPRoute).MAC
+		if seen[m] || p.Withdraw {
+			t.Fatalf("route %d: %v (withdraw %v) repeats", i, m, p.Withdraw)
+		}
+		seen[m] = true
+	}
+	if m := gen(1).Route.(evpn.MACIPRoute).MAC; m.String() != "02:aa:00:00:01:00" {
+		t.Errorf("second MAC %s: the count carries", m)
+	}
+	w, _ := d.generator(api.Generator{Count: 1, StartMAC: "02:aa:00:00:00:00", VNI: 100, NextHop: "192.0.2.2"}, true)
+	if !w(0).Withdraw {
+		t.Error("withdraw generator made an announcement")
+	}
+	for _, g := range []api.Generator{
+		{Count: 0, StartMAC: "02:aa:00:00:00:00", VNI: 100, NextHop: "192.0.2.2"},
+		{Count: 2, StartMAC: "ff:ff:ff:ff:ff:ff", VNI: 100, NextHop: "192.0.2.2"},
+		{Count: 1, StartMAC: "02:aa:00:00:00:00", VNI: 0, NextHop: "192.0.2.2"},
+	} {
+		if _, err := d.generator(g, false); err == nil {
+			t.Errorf("%+v accepted", g)
+		}
+	}
+}
+
+func TestTraceFrame(t *testing.T) {
+	f, err := traceFrame(api.TraceRequest{DstMAC: "02:00:00:00:00:02", VLAN: 10})
+	if err != nil || len(f) != 60 || f[12] != 0x81 || f[13] != 0x00 || f[15] != 10 {
+		t.Fatalf("tagged frame %x: %v", f, err)
+	}
+	g, err := traceFrame(api.TraceRequest{VNI: 100, OuterSrc: "192.0.2.2", OuterDst: "192.0.2.1"})
+	if err != nil || len(g) != 60+50 {
+		t.Fatalf("VXLAN frame of %d bytes: %v", len(g), err)
+	}
+	for _, r := range []api.TraceRequest{{Frame: "zz"}, {SrcIP: "2001:db8::1"}, {VLAN: 4095}, {VNI: 100, OuterSrc: "x", OuterDst: "192.0.2.1"}} {
+		if _, err := traceFrame(r); err == nil {
+			t.Errorf("%+v accepted", r)
+		}
+	}
+}
