@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -493,7 +494,12 @@ func TestControllerFlap(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- ctrl.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("loop ended with %v", err)
+		}
+	}()
 	var paths []evpn.Path
 	for i := 1; i <= 4; i++ {
 		paths = append(paths, eadES(pe(i), esiRem), eadEVI(pe(i), esiRem))

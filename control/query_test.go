@@ -21,7 +21,12 @@ func runController(t *testing.T, sink RouteSink) (*Controller, *fakeDP) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- ctrl.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("loop ended with %v", err)
+		}
+	})
 	return ctrl, dp
 }
 

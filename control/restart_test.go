@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -82,7 +83,12 @@ func TestRestart(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- ctrl.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("loop ended with %v", err)
+		}
+	}()
 	resolves("after the new instance started")
 	if res, err := ctrl.Apply(ctx, back); err != nil || res.Rejected != 0 {
 		t.Fatalf("re-announce: %+v %v", res, err)
@@ -109,7 +115,9 @@ func TestRestart(t *testing.T) {
 
 	fresh, fdp := mustCore(t, baseConfig())
 	fresh.applyAll(t, back...)
-	ctrl.Stats(ctx) // let the loop settle
+	if _, err := ctrl.Stats(ctx); err != nil { // let the loop settle
+		t.Fatal(err)
+	}
 	if got, want := dp.canonical(), fdp.canonical(); got != want {
 		t.Fatalf("after the sweep:\n%s\nwant (a fresh instance):\n%s", got, want)
 	}

@@ -106,16 +106,17 @@ func daemonStarter(exe string, env []string) bench.StartFwd {
 			os.RemoveAll(dir)
 			return nil, nil, err
 		}
-		exited := make(chan error, 1)
-		go func() { exited <- c.Wait() }()
+		exited := make(chan struct{}) // closed when it has exited, with werr
+		var werr error
+		go func() { werr = c.Wait(); close(exited) }()
 		stop := func() error {
 			defer os.RemoveAll(dir)
 			defer os.RemoveAll(cfg.Dataplane.PinDir)
 			_ = c.Process.Signal(syscall.SIGTERM) // by PID: the process started here
 			select {
-			case err := <-exited:
-				if err != nil {
-					return fmt.Errorf("fwd daemon: %w\n%s", err, log.String())
+			case <-exited:
+				if werr != nil {
+					return fmt.Errorf("fwd daemon: %w\n%s", werr, log.String())
 				}
 				return nil
 			case <-time.After(30 * time.Second):
@@ -134,7 +135,7 @@ func daemonStarter(exe string, env []string) bench.StartFwd {
 				break
 			}
 			select {
-			case werr := <-exited:
+			case <-exited:
 				os.RemoveAll(dir)
 				return nil, nil, fmt.Errorf("fwd daemon exited (%v) before its API answered:\n%s", werr, log.String())
 			default:
