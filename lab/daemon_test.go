@@ -126,7 +126,10 @@ func newDaemonLab(t *testing.T) *daemonLab {
 
 // writeConfig writes the node's config, with extra appended to the
 // access port's entry.
-func (l *daemonLab) writeConfig(extra string) {
+func (l *daemonLab) writeConfig(extra string) { l.writeConfigKeep(extra, true) }
+
+// writeConfigKeep is writeConfig with keep_xdp_on_stop set to keep.
+func (l *daemonLab) writeConfigKeep(extra string, keep bool) {
 	l.t.Helper()
 	cfg := fmt.Sprintf(`vtep4: %s
 interfaces:
@@ -147,8 +150,8 @@ log:
 dataplane:
   pin_dir: %s
   fdb_size: 4096
-  keep_xdp_on_stop: true
-`, dmnLocal, dmnVNI, extra, dmnVNI, l.sock, l.pins)
+  keep_xdp_on_stop: %v
+`, dmnLocal, dmnVNI, extra, dmnVNI, l.sock, l.pins, keep)
 	if err := os.WriteFile(l.cfg, []byte(cfg), 0o600); err != nil {
 		l.t.Fatal(err)
 	}
@@ -450,5 +453,38 @@ func TestDaemonReload(t *testing.T) {
 	case <-d.exited:
 		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
 	default:
+	}
+}
+
+// TestDaemonStopDetaches: with keep_xdp_on_stop: false a clean stop
+// detaches the program: the access port's frames stop reaching the remote
+// VTEP.
+func TestDaemonStopDetaches(t *testing.T) {
+	l := newDaemonLab(t)
+	l.writeConfigKeep("", false)
+	d := l.start()
+	l.addMACs("02:aa:00:00:00:00", dmnMACs)
+	var stop atomic.Bool
+	sentc := l.traffic(&stop)
+	defer func() { stop.Store(true); <-sentc }()
+	time.Sleep(200 * time.Millisecond)
+	if l.delivered() == 0 {
+		t.Fatal("no traffic through the daemon")
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-d.exited
+	if d.err != nil {
+		t.Fatalf("clean stop: %v\n%s", d.err, d.log)
+	}
+	time.Sleep(50 * time.Millisecond)
+	before := l.delivered()
+	time.Sleep(200 * time.Millisecond)
+	if got := l.delivered(); got != before {
+		t.Fatalf("%d frames forwarded after a clean stop with keep_xdp_on_stop: false", got-before)
+	}
+	if !strings.Contains(d.log.String(), "the program is detached") {
+		t.Errorf("the daemon did not say it detached:\n%s", d.log)
 	}
 }
