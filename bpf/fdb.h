@@ -48,20 +48,21 @@ static __always_inline int fwd_fdb_get(__u64 key, __u32 gen, struct fwd_fdb_entr
 	__u32 v;
 
 	if (set) {
-		if (set->way[0].key == key && set->way[0].gen == gen) {
-			v = set->way[0].val;
-			goto hit;
-		}
-		if (set->way[1].key == key && set->way[1].gen == gen) {
-			v = set->way[1].val;
-			goto hit;
+#pragma unroll
+		for (int w = 0; w < FWD_FDB_CACHE_WAYS; w++) {
+			if (set->way[w].key == key && set->way[w].gen == gen) {
+				v = set->way[w].val;
+				goto hit;
+			}
 		}
 	}
 	if (!fwd_fdb_lookup(key, out))
 		return 0;
 	if (set) {
-		/* The new entry is the most recent; the older one stays. */
-		set->way[1] = set->way[0];
+		/* The new entry goes first; the oldest fill drops out. */
+#pragma unroll
+		for (int w = FWD_FDB_CACHE_WAYS - 1; w > 0; w--)
+			set->way[w] = set->way[w - 1];
 		set->way[0].key = key;
 		set->way[0].val = (__u32)out->ref << 16 | (__u32)out->flags << 8 | out->kind;
 		set->way[0].gen = gen;

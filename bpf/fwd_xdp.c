@@ -31,6 +31,7 @@ _Static_assert(sizeof(struct fwd_nhg) == 8 + 8 * FWD_NHG_BUCKETS, "fwd_nhg layou
 _Static_assert(sizeof(struct fwd_nh_info) == 56, "fwd_nh layout");
 _Static_assert(sizeof(struct fwd_es_info) == 24, "fwd_es layout");
 _Static_assert(sizeof(struct fwd_tun_cache_entry) == 48, "fwd_tun_cache layout");
+_Static_assert(sizeof(struct fwd_fdb_cache_set) == 64, "an FDB cache set is one cache line");
 
 /* Keep the learn event's type in BTF for bpf2go; the ring buffer has none. */
 const struct fwd_learn_event *fwd_unused_learn_event __attribute__((unused));

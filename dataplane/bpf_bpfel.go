@@ -109,7 +109,7 @@ type bpfFwdEsPeerKey struct {
 
 type bpfFwdFdbCacheSet struct {
 	_   structs.HostLayout
-	Way [2]struct {
+	Way [4]struct {
 		_   structs.HostLayout
 		Key uint64
 		Val uint32

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/gopacket/layers"
@@ -150,6 +151,72 @@ func TestEgressTagsCopy(t *testing.T) {
 				(len(got) > 1 && got[1] != l.want[1]) {
 				t.Fatalf("%s: frame left with tags %v, want %v", step.name, got, l.want)
 			}
+		}
+	}
+}
+
+// TestFDBCacheWays: the FDB cache's sets hold four entries, the most recent
+// fill first; a fifth MAC of the same set drops the oldest fill.
+func TestFDBCacheWays(t *testing.T) {
+	f := newFixture(t)
+	idx, err := f.d.bdIndex(bdA)
+	f.must(err)
+	mask := uint64(f.d.objs.FwdFdbCache.MaxEntries() - 1)
+	key := func(m [6]byte) uint64 {
+		return uint64(idx)<<48 | uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 |
+			uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
+	}
+	setOf := func(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15 >> 40) & mask }
+	// Five remote MACs that share a set with each other and not with the
+	// sending host (whose source check fills its own set).
+	var macs [][6]byte
+	set := ^uint64(0)
+	for i := 1; len(macs) < 5; i++ {
+		m := [6]byte{0x02, 0xcc, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+		s := setOf(key(m))
+		if s == setOf(key(hostA)) || (set != ^uint64(0) && s != set) {
+			continue
+		}
+		set = s
+		macs = append(macs, m)
+	}
+	for _, m := range macs {
+		f.fdb(bdA, m, FDBVTEP, 1, 0)
+	}
+	ways := func() []uint64 {
+		var per []bpfFwdFdbCacheSet
+		f.must(f.d.objs.FwdFdbCache.Lookup(uint32(set), &per))
+		gen := f.d.fdb.gen.load(0)
+		var keys []uint64
+		for _, w := range per[0].Way { // CPU 0: fixture.run pins frames there
+			if w.Gen == gen && w.Key != 0 {
+				keys = append(keys, w.Key)
+			}
+		}
+		return keys
+	}
+	send := func(m [6]byte) {
+		t.Helper()
+		f.check(t, buildFrame(t, frameSpec{dst: m, src: hostA}), f.acc1, expect{action: ActionRedirect, reason: "tx_encap4"})
+	}
+	for _, step := range []struct {
+		send []int // indexes into macs
+		want []int // the set's ways afterwards, way 0 first
+	}{
+		{[]int{0, 1, 2, 3}, []int{3, 2, 1, 0}},
+		{[]int{3, 0}, []int{3, 2, 1, 0}}, // hits move nothing
+		{[]int{4}, []int{4, 3, 2, 1}},    // the oldest fill drops out
+		{[]int{0}, []int{0, 4, 3, 2}},
+	} {
+		for _, i := range step.send {
+			send(macs[i])
+		}
+		var want []uint64
+		for _, i := range step.want {
+			want = append(want, key(macs[i]))
+		}
+		if got := ways(); !slices.Equal(got, want) {
+			t.Fatalf("after sending %v: set %d holds %x, want %x", step.send, set, got, want)
 		}
 	}
 }

@@ -33,8 +33,11 @@ type Options struct {
 	PinDir string
 	// FDBMax is the FDB's capacity; 0 means DefaultFDBMax.
 	FDBMax uint32
-	// FDBCacheSets sizes the per-CPU FDB cache (two entries a set, 32 bytes
-	// a set per CPU): a power of two, 0 means DefaultFDBCacheSets.
+	// FDBCacheSets sizes the per-CPU FDB cache in pairs of entries (32
+	// bytes per CPU each): a power of two, 0 means DefaultFDBCacheSets. The
+	// cache holds 2*FDBCacheSets entries in four-way sets of one cache line
+	// (FDBCacheSets/2 of them); the unit is a pair, as when sets were
+	// two-way, so that a configured size keeps its memory and capacity.
 	FDBCacheSets uint32
 	// Logger receives the dataplane's logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -102,6 +105,7 @@ func Load(opts *Options) (*Dataplane, error) {
 	if sets == 0 {
 		sets = DefaultFDBCacheSets
 	}
+	sets = max(sets/fdbCachePairsPerSet, 1)
 	spec.Maps[bpfMapFwdFdbCache].MaxEntries = sets
 	if err := spec.Variables[bpfVarFwdFdbCacheMask].Set(sets - 1); err != nil {
 		return nil, fmt.Errorf("size fdb cache: %w", err)

@@ -16,8 +16,11 @@ const (
 	MaxSlots      = 2 * MaxGroups
 	GroupBuckets  = 128
 	DefaultFDBMax = 1 << 20 // MACs; the table has twice as many slots
-	// DefaultFDBCacheSets: 128k cached entries, 2 MiB per CPU.
+	// DefaultFDBCacheSets: 64k pairs, 128k cached entries, 2 MiB per CPU.
 	DefaultFDBCacheSets = 1 << 16
+	// fdbCachePairsPerSet: a four-way set of the FDB cache (one cache line)
+	// holds two of Options.FDBCacheSets' pairs.
+	fdbCachePairsPerSet = 2
 	counterSlots        = 128
 )
 
