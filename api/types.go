@@ -221,6 +221,11 @@ type Route struct {
 	Seq      uint32 `json:"seq,omitempty"`
 	Sticky   bool   `json:"sticky,omitempty"`
 	Router   bool   `json:"router,omitempty"`
+	// DFAlg and DFPref are a type-4 route's DF election candidacy
+	// ("preference", "modulo" or "hrw"; FRR's default, preference 32767,
+	// when left out).
+	DFAlg  string `json:"df_alg,omitempty"`
+	DFPref uint16 `json:"df_pref,omitempty"`
 	// Source is where the path came from: "bgp", "api" or "static".
 	// Output only: injected routes are "api".
 	Source string `json:"source,omitempty"`

@@ -384,6 +384,7 @@ func routeOf(p evpn.Path) api.Route {
 		r.RD, r.EthernetTag, r.IP = x.RD.String(), x.EthernetTag, x.OriginatorIP.String()
 	case evpn.ESRoute:
 		r.RD, r.ESI, r.IP = x.RD.String(), x.ESI.String(), x.OriginatorIP.String()
+		r.DFAlg, r.DFPref = p.Attrs.DFElection.Alg.String(), p.Attrs.DFElection.Pref
 	case evpn.IPPrefixRoute:
 		r.RD, r.EthernetTag, r.IPPrefix, r.VNI = x.RD.String(), x.EthernetTag, x.Prefix.String(), x.Label
 		if !x.ESI.IsZero() {
@@ -663,7 +664,16 @@ func (d *Daemon) pathOf(r api.Route) (evpn.Path, error) {
 			}
 			p = evpn.Path{Route: evpn.IMETRoute{RD: rd, EthernetTag: tag, OriginatorIP: orig}, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
 		} else {
-			p = evpn.Path{Route: evpn.ESRoute{RD: rd, ESI: esi, OriginatorIP: orig}, Attrs: evpn.Attrs{NextHop: nh}, Source: evpn.SourceAPI}
+			df := evpn.DFElection{Alg: evpn.DFAlgPreference, Pref: evpn.DefaultDFPref}
+			if r.DFAlg != "" {
+				if df.Alg, err = evpn.ParseDFAlg(r.DFAlg); err != nil {
+					return evpn.Path{}, fmt.Errorf("df_alg: %w", err)
+				}
+			}
+			if r.DFPref != 0 {
+				df.Pref = r.DFPref
+			}
+			p = evpn.Path{Route: evpn.ESRoute{RD: rd, ESI: esi, OriginatorIP: orig}, Attrs: evpn.Attrs{NextHop: nh, DFElection: df}, Source: evpn.SourceAPI}
 		}
 	case 5:
 		pfx, err := netip.ParsePrefix(r.IPPrefix)
@@ -702,6 +712,9 @@ func routeFields(r api.Route) error {
 				bad = append(bad, name+" (type 2 only)")
 			}
 		}
+	}
+	if r.Type != 4 && (r.DFAlg != "" || r.DFPref != 0) {
+		bad = append(bad, "df_alg/df_pref (type 4 only)")
 	}
 	if r.Type != 5 && r.IPPrefix != "" {
 		bad = append(bad, "ip_prefix (type 5 only)")
@@ -814,6 +827,13 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 	}
 	if tr.NextHop != 0 {
 		res := fmt.Sprintf("nexthop %d", tr.NextHop)
+		if vteps, err := d.ctrl.VTEPs(ctx); err == nil {
+			for _, v := range vteps {
+				if v.NextHop == tr.NextHop {
+					res = "VTEP " + v.Addr.String()
+				}
+			}
+		}
 		if tr.Backup {
 			res += " (backup: primary down)"
 		}

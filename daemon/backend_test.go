@@ -25,6 +25,10 @@ func TestPathOf(t *testing.T) {
 	if err != nil || p.Route.(evpn.IMETRoute).EthernetTag != 100 {
 		t.Errorf("type 3: %+v %v", p, err)
 	}
+	p, err = d.pathOf(api.Route{Type: 4, ESI: "03:44:38:39:ff:ff:01:00:00:01", NextHop: "192.0.2.2"})
+	if err != nil || p.Attrs.DFElection != (evpn.DFElection{Alg: evpn.DFAlgPreference, Pref: evpn.DefaultDFPref}) {
+		t.Errorf("type 4 without a DF candidacy takes FRR's default: %+v %v", p.Attrs.DFElection, err)
+	}
 	p, err = d.pathOf(api.Route{Type: 5, IPPrefix: "10.1.0.0/16", IP: "10.1.0.1", VNI: 5000, NextHop: "192.0.2.2"})
 	if err != nil || p.Route.(evpn.IPPrefixRoute).GatewayIP.String() != "10.1.0.1" {
 		t.Errorf("type 5: %+v %v", p, err)
