@@ -103,6 +103,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d.dp, err = dataplane.Load(&dataplane.Options{PinDir: cfg.Dataplane.PinDir, FDBMax: cfg.Dataplane.FDBSize,
 		FDBCacheSets: cfg.Dataplane.FDBCacheSets, Logger: d.log})
+	if errors.Is(err, dataplane.ErrPinIncompatible) {
+		return nil, fmt.Errorf("%w\n  They come from another fwd build (an upgrade that changed a map's layout, or another dataplane.fdb_size): "+
+			"this one cannot take them over without a gap. Stop the daemon that uses them, remove %s, and start again: "+
+			"a cold start, and forwarding stops until the routes are back", err, cfg.Dataplane.PinDir)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrClosed reports use of a closed Dataplane.
 	ErrClosed = errors.New("dataplane closed")
+	// ErrPinIncompatible reports pinned maps another build of the fast
+	// path left, whose layout this one cannot adopt.
+	ErrPinIncompatible = errors.New("pinned maps have another layout")
 )
 
 // Options configure Load. A nil *Options means the defaults.
@@ -135,6 +138,9 @@ func Load(opts *Options) (*Dataplane, error) {
 		d.log = slog.Default()
 	}
 	if err := spec.LoadAndAssign(&d.objs, collOpts); err != nil {
+		if errors.Is(err, ebpf.ErrMapIncompatible) {
+			return nil, fmt.Errorf("load fast path: the maps pinned in %s: %w (%v)", opts.PinDir, ErrPinIncompatible, err)
+		}
 		return nil, fmt.Errorf("load fast path: %w", err)
 	}
 	if d.counterNames, err = counterNames(spec); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fwdplane/fwd/internal/testutil"
@@ -135,4 +136,26 @@ func TestAttachPinned(t *testing.T) {
 		t.Fatal("still attached after Detach")
 	}
 	_ = d2.Unpin()
+}
+
+// TestPinIncompatible: pinned maps of another layout (here another FDB
+// size) are not adopted, and the error says why.
+func TestPinIncompatible(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := tempPinDir(t)
+	d1, err := Load(&Options{PinDir: dir, FDBMax: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Load(&Options{PinDir: dir, FDBMax: 1 << 16})
+	if err == nil {
+		d2.Close()
+		t.Fatal("maps of another size adopted")
+	}
+	if !errors.Is(err, ErrPinIncompatible) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("error %v: want ErrPinIncompatible naming %s", err, dir)
+	}
 }
