@@ -98,7 +98,12 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.hs = &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// A whole request, body included: 64 MiB over a unix socket takes
+		// well under a second, so only a client that trickles its body
+		// meets this. No write timeout: /v1/events streams for as long as
+		// its client listens.
+		ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return withPeer(ctx, identify(c))
