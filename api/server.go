@@ -104,7 +104,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 		// its client listens.
 		ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return withPeer(ctx, identify(c))
 		},
