@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ type ServerOptions struct {
 	// everyone connect gets everyone outside the group a 403 that says
 	// why, instead of EACCES.
 	SocketMode fs.FileMode
+	// ReadTimeout bounds how long a request, body included, may take to
+	// arrive; 0 means a minute. The event stream is not cut by it.
+	ReadTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown Serve does when its
 	// context ends; 0 means 5 s. Then open connections are closed.
 	ShutdownTimeout time.Duration
@@ -53,6 +57,9 @@ func (o *ServerOptions) validate() error {
 	}
 	if o.SocketMode&^fs.ModePerm != 0 {
 		return fmt.Errorf("api server: socket mode %v has bits beyond the permissions", o.SocketMode)
+	}
+	if o.ReadTimeout < 0 {
+		return fmt.Errorf("api server: read timeout %v is negative", o.ReadTimeout)
 	}
 	if o.ShutdownTimeout < 0 {
 		return fmt.Errorf("api server: shutdown timeout %v is negative", o.ShutdownTimeout)
@@ -102,7 +109,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 		// well under a second, so only a client that trickles its body
 		// meets this. No write timeout: /v1/events streams for as long as
 		// its client listens.
-		ReadTimeout: time.Minute,
+		ReadTimeout: cmp.Or(opts.ReadTimeout, time.Minute),
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {

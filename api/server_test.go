@@ -585,6 +585,15 @@ func TestEvents(t *testing.T) {
 		}
 	}
 
+	t.Run("outlives the read timeout", func(t *testing.T) {
+		ts := mustServe(t, ServerOptions{ReadTimeout: 100 * time.Millisecond}, true)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		got, _, _ := start(ts, ctx)
+		time.Sleep(300 * time.Millisecond)
+		ts.fake.events <- ev(0)
+		recv(got, ev(0))
+	})
 	t.Run("client goes", func(t *testing.T) {
 		ts := mustServe(t, ServerOptions{}, true)
 		ctx, cancel := context.WithCancel(context.Background())
