@@ -71,12 +71,16 @@ type stagedGroup struct {
 
 // mac is the state of one MAC in one BD.
 type mac struct {
-	paths     []macPath // its type-2 paths in the RIB: one, or a few while it moves
+	paths     []macPath // its type-2 paths (their RIB: core.rib holds the other types): one, or a few while it moves
 	local     *localMAC
 	installed *dataplane.FDBEntry // nil, or &entry
 
 	key   macKey
 	dirty bool // queued in core.dirtyMAC
+	// next is the same address's state in another BD: core.macs is
+	// keyed by the address, so that a type-2 route is found by its
+	// NLRI (RD, tag, MAC, IP) in whatever BD its label put it.
+	next *mac
 	// esis are the ESes whose macs set holds this MAC (flushMAC drops
 	// those it no longer uses).
 	esis []evpn.ESI
@@ -99,11 +103,27 @@ type macPath struct {
 	seq     uint32
 	sticky  bool
 	router  bool
+	// label1 and label2 are the route's labels, src its source: with the
+	// fields above, all of the path that forwarding and the views use.
+	// (Type-2 paths are kept here only, not in core.rib.)
+	label1, label2 uint32
+	src            evpn.Source
 }
 
-func newMACPath(r evpn.MACIPRoute, a *evpn.Attrs) macPath {
+func newMACPath(r evpn.MACIPRoute, a *evpn.Attrs, src evpn.Source) macPath {
 	return macPath{rd: r.RD, tag: r.EthernetTag, ip: r.IP,
-		nextHop: a.NextHop, esi: r.ESI, seq: a.MACMobility.Seq, sticky: a.MACMobility.Sticky, router: a.Router}
+		nextHop: a.NextHop, esi: r.ESI, seq: a.MACMobility.Seq, sticky: a.MACMobility.Sticky, router: a.Router,
+		label1: r.Label1, label2: r.Label2, src: src}
+}
+
+// path is m's i-th path as an evpn.Path.
+func (m *mac) path(i int) evpn.Path {
+	p := &m.paths[i]
+	return evpn.Path{
+		Route:  evpn.MACIPRoute{RD: p.rd, ESI: p.esi, EthernetTag: p.tag, MAC: m.key.mac, IP: p.ip, Label1: p.label1, Label2: p.label2},
+		Attrs:  evpn.Attrs{NextHop: p.nextHop, MACMobility: evpn.MACMobility{Seq: p.seq, Sticky: p.sticky}, Router: p.router},
+		Source: p.src,
+	}
 }
 
 // is reports whether p is the path with RIB key k.
@@ -126,12 +146,51 @@ func (m *mac) pathIndex(k *evpn.RouteKey) int {
 	return -1
 }
 
+// macOf is the state of MAC mk, or nil.
+func (c *core) macOf(mk macKey) *mac {
+	m := c.macs[mk.mac]
+	for m != nil && m.key.vni != mk.vni {
+		m = m.next
+	}
+	return m
+}
+
 // newMAC adds the state of MAC mk.
 func (c *core) newMAC(mk macKey) *mac {
-	m := &mac{key: mk}
+	m := &mac{key: mk, next: c.macs[mk.mac]}
 	m.paths = m.path0[:0]
-	c.macs[mk] = m
+	c.macs[mk.mac] = m
+	c.nMACs++
 	return m
+}
+
+// dropMAC forgets m.
+func (c *core) dropMAC(m *mac) {
+	if head := c.macs[m.key.mac]; head == m {
+		if m.next == nil {
+			delete(c.macs, m.key.mac)
+		} else {
+			c.macs[m.key.mac] = m.next
+		}
+	} else {
+		for p := head; p != nil; p = p.next {
+			if p.next == m {
+				p.next = m.next
+				break
+			}
+		}
+	}
+	m.next = nil
+	c.nMACs--
+}
+
+// eachMAC calls fn for every MAC, in no particular order.
+func (c *core) eachMAC(fn func(*mac)) {
+	for _, m := range c.macs {
+		for ; m != nil; m = m.next {
+			fn(m)
+		}
+	}
 }
 
 // markMAC queues m for the next flush.
@@ -181,6 +240,7 @@ type core struct {
 	timer func(t time.Time)
 
 	bds    map[uint32]bool
+	// rib holds the paths of every type but 2 (see applyMAC).
 	rib    map[evpn.RouteKey]evpn.Path
 	vteps  map[netip.Addr]*vtep
 	nhIDs  *nhg.IDAllocator
@@ -190,7 +250,9 @@ type core struct {
 	esIDs      idPool
 	ess        map[evpn.ESI]*es
 	byPort     map[uint32]*es
-	macs       map[macKey]*mac
+	macs       map[evpn.MAC]*mac // by address; see mac.next
+	nMACs      int               // MACs in all BDs
+	nMACPaths  int               // type-2 paths (kept in their MACs, not in rib)
 	flood      map[uint32]map[netip.Addr]int
 	uplinks    map[uint32]bool
 
@@ -239,7 +301,7 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		cfg: cfg, dp: dp, ul: ul, sink: sink, log: cfg.Logger, now: time.Now, timer: func(time.Time) {},
 		bds: map[uint32]bool{}, rib: map[evpn.RouteKey]evpn.Path{}, vteps: map[netip.Addr]*vtep{},
 		nhIDs: nhg.NewNextHopIDAllocator(), groups: groups, esIDs: newIDPool(1, dataplane.MaxES-1),
-		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[macKey]*mac{},
+		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[evpn.MAC]*mac{},
 		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
 		dirtyES: map[evpn.ESI]struct{}{}, stagingSet: map[evpn.ESI]struct{}{},
 		heldGroups: map[uint32][]nhg.Bucket{},
@@ -311,9 +373,10 @@ func (c *core) reserve(paths []evpn.Path) {
 		if paths[i].Withdraw {
 			continue
 		}
-		routes++
 		if _, ok := paths[i].Route.(evpn.MACIPRoute); ok {
 			macs++
+		} else {
+			routes++
 		}
 	}
 	c.reserveN(routes, macs)
@@ -348,6 +411,10 @@ func (c *core) apply(p evpn.Path) error {
 		c.stats.Ignored++
 		return err
 	}
+	if r, ok := p.Route.(evpn.MACIPRoute); ok {
+		c.applyMAC(p, r)
+		return nil
+	}
 	key := p.Route.Key()
 	old, had := c.rib[key]
 	if p.Withdraw {
@@ -373,7 +440,80 @@ func (c *core) apply(p evpn.Path) error {
 	return nil
 }
 
-// index records p under the objects it affects and references its VTEP.
+// applyMAC takes a type-2 path. Its RIB is its MAC: the path is found by
+// its NLRI among the address's MACs in every BD (a route whose label moved
+// it to another BD replaces its old self there), so a type-2 route costs
+// one lookup by address, not a RIB entry of its own.
+func (c *core) applyMAC(p evpn.Path, r evpn.MACIPRoute) {
+	key := r.Key()
+	var om *mac
+	oi := -1
+	for m := c.macs[r.MAC]; m != nil && oi < 0; m = m.next {
+		if oi = m.pathIndex(&key); oi >= 0 {
+			om = m
+		}
+	}
+	if p.Withdraw {
+		if om == nil {
+			c.stats.UnknownWithdraws++
+			return
+		}
+		c.dropPath(om, oi)
+		c.stats.PathsWithdrawn++
+		return
+	}
+	np := newMACPath(r, &p.Attrs, p.Source)
+	mk := macKey{vni: macVNI(r), mac: r.MAC}
+	if om != nil && om.key == mk && om.paths[oi] == np {
+		c.stats.Duplicates++
+		return
+	}
+	c.stats.PathsAdded++
+	c.ref(np.nextHop) // before the old path's unref: the VTEP may stay
+	if om != nil && om.key == mk {
+		old := om.paths[oi]
+		om.paths[oi] = np
+		c.unrefPath(om, &old)
+	} else {
+		if om != nil {
+			c.dropPath(om, oi)
+		}
+		m := c.macOf(mk)
+		if m == nil {
+			m = c.newMAC(mk)
+		}
+		m.paths = append(m.paths, np)
+		c.nMACPaths++
+		om = m
+	}
+	if !r.ESI.IsZero() {
+		c.addMACToES(om, c.es(r.ESI))
+	}
+	c.markMAC(om)
+}
+
+// dropPath removes m's i-th path.
+func (c *core) dropPath(m *mac, i int) {
+	old := m.paths[i]
+	m.paths = slices.Delete(m.paths, i, i+1)
+	c.nMACPaths--
+	c.unrefPath(m, &old)
+}
+
+// unrefPath undoes what path p of m held: its VTEP, and the flush of m
+// and of the ES it named (which may have lost its last user).
+func (c *core) unrefPath(m *mac, p *macPath) {
+	c.markMAC(m)
+	if !p.esi.IsZero() {
+		if e := c.ess[p.esi]; e != nil {
+			c.dirtyES[p.esi] = struct{}{}
+		}
+	}
+	c.unref(p.nextHop)
+}
+
+// index records p (any type but 2: see applyMAC) under the objects it
+// affects and references its VTEP.
 func (c *core) index(key evpn.RouteKey, p evpn.Path) {
 	c.ref(p.Attrs.NextHop)
 	switch r := p.Route.(type) {
@@ -385,21 +525,6 @@ func (c *core) index(key evpn.RouteKey, p evpn.Path) {
 		e := c.es(r.ESI)
 		e.paths[key] = struct{}{}
 		c.dirtyES[r.ESI] = struct{}{}
-	case evpn.MACIPRoute:
-		mk := macKey{vni: macVNI(r), mac: r.MAC}
-		m := c.macs[mk]
-		if m == nil {
-			m = c.newMAC(mk)
-		}
-		if i := m.pathIndex(&key); i >= 0 {
-			m.paths[i] = newMACPath(r, &p.Attrs)
-		} else {
-			m.paths = append(m.paths, newMACPath(r, &p.Attrs))
-		}
-		if !r.ESI.IsZero() {
-			c.addMACToES(m, c.es(r.ESI))
-		}
-		c.markMAC(m)
 	case evpn.IMETRoute:
 		vni := r.EthernetTag
 		if c.flood[vni] == nil {
@@ -418,21 +543,6 @@ func (c *core) unindex(key evpn.RouteKey, p evpn.Path) {
 			delete(c.ess[esi].paths, key)
 		}
 		c.dirtyES[esi] = struct{}{}
-	case evpn.MACIPRoute:
-		m := c.macs[macKey{vni: macVNI(r), mac: r.MAC}]
-		// The key leaves this MAC when its route is gone, or when the
-		// route that replaced it is about another BD (another label).
-		if now, still := c.rib[key]; !still || macKeyOf(now.Route) != m.key {
-			if i := m.pathIndex(&key); i >= 0 {
-				m.paths = slices.Delete(m.paths, i, i+1)
-			}
-		}
-		c.markMAC(m)
-		if !r.ESI.IsZero() {
-			if e := c.ess[r.ESI]; e != nil {
-				c.dirtyES[r.ESI] = struct{}{} // it may have lost its last user
-			}
-		}
 	case evpn.IMETRoute:
 		if f := c.flood[r.EthernetTag]; f != nil {
 			if f[p.Attrs.NextHop]--; f[p.Attrs.NextHop] <= 0 {
@@ -761,7 +871,7 @@ func (c *core) flushES(esi evpn.ESI) {
 		if (prev == 0) != (e.group == 0) {
 			// MACs behind the ES switch between the ES and their own VTEP.
 			for mk := range e.macs {
-				if m := c.macs[mk]; m != nil {
+				if m := c.macOf(mk); m != nil {
 					c.markMAC(m)
 				}
 			}
@@ -866,7 +976,7 @@ func (c *core) bestPath(m *mac) (evpn.Path, bool) {
 	if i < 0 {
 		return evpn.Path{}, false
 	}
-	return c.rib[m.paths[i].routeKey(m.key.mac)], true
+	return m.path(i), true
 }
 
 // best is the index in m.paths of m's best route (see bestPath); -1 when
@@ -923,7 +1033,7 @@ func (c *core) flushMAC(m *mac) {
 		}
 	}
 	if !ok && len(m.paths) == 0 && m.local == nil && m.installed == nil {
-		delete(c.macs, mk)
+		c.dropMAC(m)
 	}
 	// Forget ES back references this MAC no longer has.
 	for i := 0; i < len(m.esis); {
@@ -1083,7 +1193,7 @@ func (c *core) learned(vni uint32, m evpn.MAC, ifindex uint32) {
 		return
 	}
 	mk := macKey{vni: vni, mac: m}
-	st := c.macs[mk]
+	st := c.macOf(mk)
 	if st == nil {
 		st = c.newMAC(mk)
 	}

@@ -68,7 +68,7 @@ func TestFDBBatchPartial(t *testing.T) {
 		t.Errorf("fake FDB holds %d entries, want %d", len(dp.fdb), n-len(bad))
 	}
 	for _, i := range bad {
-		m := c.macs[macKey{vni: vni, mac: macN(i)}]
+		m := c.macOf(macKey{vni: vni, mac: macN(i)})
 		if m == nil || m.installed != nil {
 			t.Fatalf("refused MAC %d: state %+v, want known and not installed", i, m)
 		}
@@ -83,7 +83,7 @@ func TestFDBBatchPartial(t *testing.T) {
 		if e, ok := fdbOf(dp.fakeDP, macN(i)); !ok || e.Kind != dataplane.FDBVTEP {
 			t.Fatalf("MAC %d after the retry: %+v, %v", i, e, ok)
 		}
-		if m := c.macs[macKey{vni: vni, mac: macN(i)}]; m.installed == nil || *m.installed != dp.fdb[dataplane.FDBKey{BD: vni, MAC: macN(i)}] {
+		if m := c.macOf(macKey{vni: vni, mac: macN(i)}); m.installed == nil || *m.installed != dp.fdb[dataplane.FDBKey{BD: vni, MAC: macN(i)}] {
 			t.Fatalf("MAC %d: installed %v", i, m.installed)
 		}
 	}
@@ -113,12 +113,12 @@ func TestMACRouteRelabelled(t *testing.T) {
 	if _, ok := dp.fdb[dataplane.FDBKey{BD: other, MAC: macN(1)}]; !ok {
 		t.Errorf("BD %d lacks the MAC", other)
 	}
-	if m := c.macs[macKey{vni: vni, mac: macN(1)}]; m != nil {
+	if m := c.macOf(macKey{vni: vni, mac: macN(1)}); m != nil {
 		t.Errorf("BD %d keeps the MAC's state: %d paths", vni, len(m.paths))
 	}
 	c.applyAll(t, withdraw(q))
-	if len(dp.fdb) != 0 || len(c.macs) != 0 {
-		t.Errorf("after the withdrawal: %d entries, %d MACs", len(dp.fdb), len(c.macs))
+	if len(dp.fdb) != 0 || c.nMACs != 0 {
+		t.Errorf("after the withdrawal: %d entries, %d MACs", len(dp.fdb), c.nMACs)
 	}
 }
 
@@ -144,7 +144,7 @@ func TestMACLeavesES(t *testing.T) {
 	if len(e.macs) != 0 {
 		t.Errorf("ES still lists %d MACs", len(e.macs))
 	}
-	if m := c.macs[macKey{vni: vni, mac: macN(1)}]; len(m.esis) != 0 {
+	if m := c.macOf(macKey{vni: vni, mac: macN(1)}); len(m.esis) != 0 {
 		t.Errorf("MAC still refers to ESes %v", m.esis)
 	}
 	if got, _ := fdbOf(dp, macN(1)); got.Kind != dataplane.FDBVTEP {

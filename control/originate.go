@@ -74,7 +74,7 @@ func (c *core) esRoutes(e *es) []evpn.Path {
 }
 
 func (c *core) macRoutes(mk macKey) []evpn.Path {
-	m := c.macs[mk]
+	m := c.macOf(mk)
 	if m == nil || m.local == nil {
 		return nil
 	}

@@ -163,16 +163,17 @@ type MACFilter struct {
 func (c *Controller) MACs(ctx context.Context, f MACFilter) ([]MACView, error) {
 	var out []MACView
 	err := c.do(ctx, func(k *core) error {
-		for mk, m := range k.macs {
+		k.eachMAC(func(m *mac) {
+			mk := m.key
 			if f.VNI != 0 && mk.vni != f.VNI || f.MAC != nil && mk.mac != *f.MAC {
-				continue
+				return
 			}
 			v := k.macView(mk, m)
 			if f.ESI != nil && v.ESI != *f.ESI {
-				continue
+				return
 			}
 			out = append(out, v)
-		}
+		})
 		return nil
 	})
 	slices.SortFunc(out, func(a, b MACView) int { return compareMACKey(macKey{a.VNI, a.MAC}, macKey{b.VNI, b.MAC}) })
@@ -255,6 +256,13 @@ func (c *Controller) Routes(ctx context.Context, t evpn.RouteType) ([]evpn.Path,
 				out = append(out, p)
 			}
 		}
+		if t == 0 || t == evpn.RouteTypeMACIP {
+			k.eachMAC(func(m *mac) {
+				for i := range m.paths {
+					out = append(out, m.path(i))
+				}
+			})
+		}
 		return nil
 	})
 	keys := make(map[evpn.RouteKey]string, len(out))
@@ -283,6 +291,9 @@ func (c *Controller) RouteCounts(ctx context.Context) (map[evpn.RouteType]int, e
 	err := c.do(ctx, func(k *core) error {
 		for _, p := range k.rib {
 			out[p.Route.Type()]++
+		}
+		if k.nMACPaths > 0 {
+			out[evpn.RouteTypeMACIP] = k.nMACPaths
 		}
 		return nil
 	})
@@ -316,7 +327,7 @@ type Counts struct {
 func (c *Controller) Counts(ctx context.Context) (Counts, error) {
 	var n Counts
 	err := c.do(ctx, func(k *core) error {
-		n = Counts{Routes: len(k.rib), MACs: len(k.macs), ESes: len(k.ess), VTEPs: len(k.vteps), Groups: k.groups.Len()}
+		n = Counts{Routes: len(k.rib) + k.nMACPaths, MACs: k.nMACs, ESes: len(k.ess), VTEPs: len(k.vteps), Groups: k.groups.Len()}
 		return nil
 	})
 	return n, err

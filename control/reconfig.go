@@ -40,11 +40,11 @@ func (c *Controller) SetBridgeDomains(ctx context.Context, vnis []uint32) error 
 		if len(changed) == 0 {
 			return nil
 		}
-		for mk, m := range k.macs {
-			if changed[mk.vni] {
+		k.eachMAC(func(m *mac) {
+			if changed[m.key.vni] {
 				k.markMAC(m)
 			}
-		}
+		})
 		k.origBDs = true
 		return nil
 	})

@@ -47,7 +47,7 @@ func (c *Controller) SweepFDB(ctx context.Context, keys []dataplane.FDBKey) (int
 	n := 0
 	err := c.do(ctx, func(k *core) error {
 		for _, key := range keys {
-			if m := k.macs[macKey{vni: key.BD, mac: key.MAC}]; m != nil && m.installed != nil {
+			if m := k.macOf(macKey{vni: key.BD, mac: key.MAC}); m != nil && m.installed != nil {
 				continue
 			}
 			err := k.dp.DeleteFDB(key)
