@@ -239,7 +239,7 @@ type core struct {
 	// timer asks for a flush at t (the DF delay); the loop implements it.
 	timer func(t time.Time)
 
-	bds    map[uint32]bool
+	bds map[uint32]bool
 	// rib holds the paths of every type but 2 (see applyMAC).
 	rib    map[evpn.RouteKey]evpn.Path
 	vteps  map[netip.Addr]*vtep
