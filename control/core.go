@@ -285,6 +285,12 @@ type core struct {
 	stats    Stats
 	// pinned is what a previous instance left, until ReleasePinned.
 	pinned *Pinned
+	// single is set while the loop applies a batch of one path; an
+	// EAD-per-ES withdraw switched early (earlySwitch) in such a batch
+	// sets deferFlush: the caller has its answer before the bookkeeping.
+	single, deferFlush bool
+	// pendingFlush: a flush waits for the loop (see Controller.do).
+	pendingFlush bool
 	// ribRoom and macsRoom: see grown.
 	ribRoom, macsRoom int
 }
@@ -416,6 +422,11 @@ func (c *core) apply(p evpn.Path) error {
 		return nil
 	}
 	key := p.Route.Key()
+	if p.Withdraw {
+		if r, ok := p.Route.(evpn.EADRoute); ok && r.PerES() {
+			c.earlySwitch(key, r.ESI)
+		}
+	}
 	old, had := c.rib[key]
 	if p.Withdraw {
 		if !had {
@@ -438,6 +449,33 @@ func (c *core) apply(p evpn.Path) error {
 		c.unindex(key, old)
 	}
 	return nil
+}
+
+// earlySwitch is the mass withdraw done first: when an EAD-per-ES withdraw
+// takes a remote ES's member away and the group's version without it is
+// staged, it activates that version (one atomic store) before anything
+// else of the call; the flush that follows finds the group as it wants it.
+// In a batch of that one path, the flush itself waits until the caller
+// has its answer (Controller.do).
+func (c *core) earlySwitch(key evpn.RouteKey, esi evpn.ESI) {
+	old, ok := c.rib[key]
+	e := c.ess[esi]
+	if !ok || e == nil || e.local != nil || e.group == 0 {
+		return
+	}
+	pe := old.Attrs.NextHop
+	if _, ok := e.staged[pe]; !ok || !slices.Contains(e.members, pe) {
+		return
+	}
+	for k := range e.paths { // another EAD-per-ES route keeps it active
+		if k != key && k.Type == evpn.RouteTypeEAD && k.EthernetTag == evpn.MaxET && c.rib[k].Attrs.NextHop == pe {
+			return
+		}
+	}
+	active := slices.DeleteFunc(slices.Clone(e.members), func(a netip.Addr) bool { return a == pe })
+	if c.switchStaged(e, active) && c.single {
+		c.deferFlush = true
+	}
 }
 
 // applyMAC takes a type-2 path. Its RIB is its MAC: the path is found by

@@ -93,6 +93,11 @@ func (c *Controller) background(ctx context.Context) {
 			runtime.Gosched() // callers first
 		}
 		c.token <- struct{}{}
+		if c.core.pendingFlush {
+			c.core.pendingFlush = false
+			c.core.flush()
+			c.core.originate()
+		}
 		c.core.settleGroups()
 		more = c.core.stageOne()
 		<-c.token
@@ -137,9 +142,18 @@ func (c *Controller) do(ctx context.Context, fn func(*core) error) error {
 	}
 	start := time.Now()
 	err := fn(c.core)
-	c.core.flush()
-	c.core.originate()
-	left := len(c.core.deferred) > 0 || len(c.core.staging) > 0
+	k := c.core
+	if k.deferFlush {
+		// An early switch did the call's one write: the rest is
+		// bookkeeping, done after the answer (background), or by the
+		// next call first.
+		k.deferFlush, k.pendingFlush = false, true
+	} else {
+		k.flush()
+		k.originate()
+		k.pendingFlush = false
+	}
+	left := k.pendingFlush || len(k.deferred) > 0 || len(k.staging) > 0
 	c.latency.observe(time.Since(start))
 	<-c.token
 	if left {
@@ -181,6 +195,8 @@ func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, r
 	start := time.Now()
 	err := c.do(ctx, func(k *core) error {
 		before := k.stats
+		k.single = n == 1
+		defer func() { k.single = false }()
 		reserve(k)
 		for i := range n {
 			p := at(i)
