@@ -603,15 +603,6 @@ func routeESI(r evpn.Route) evpn.ESI {
 	return evpn.ESI{}
 }
 
-// macKeyOf is the MAC a type-2 route is about (the zero key for another
-// type).
-func macKeyOf(r evpn.Route) macKey {
-	if r, ok := r.(evpn.MACIPRoute); ok {
-		return macKey{vni: macVNI(r), mac: r.MAC}
-	}
-	return macKey{}
-}
-
 // macVNI is the BD a type-2 route belongs to: its L2 VNI label (GoBGP and
 // FRR carry the VNI as the label), or its Ethernet tag when the label is 0.
 func macVNI(r evpn.MACIPRoute) uint32 {
