@@ -157,7 +157,13 @@ func (c *core) macOf(mk macKey) *mac {
 
 // newMAC adds the state of MAC mk.
 func (c *core) newMAC(mk macKey) *mac {
-	m := &mac{key: mk, next: c.macs[mk.mac]}
+	var m *mac
+	if n := len(c.freeMACs); n > 0 {
+		m, c.freeMACs = c.freeMACs[n-1], c.freeMACs[:n-1]
+		m.key, m.next = mk, c.macs[mk.mac]
+	} else {
+		m = &mac{key: mk, next: c.macs[mk.mac]}
+	}
 	m.paths = m.path0[:0]
 	c.macs[mk.mac] = m
 	c.nMACs++
@@ -182,6 +188,11 @@ func (c *core) dropMAC(m *mac) {
 	}
 	m.next = nil
 	c.nMACs--
+	// Keep it for reuse: a mass withdraw followed by the same routes again
+	// (a BGP session reset) then allocates nothing, and the MACs in use
+	// and kept never outnumber the most there have been.
+	*m = mac{}
+	c.freeMACs = append(c.freeMACs, m)
 }
 
 // eachMAC calls fn for every MAC, in no particular order.
@@ -252,6 +263,7 @@ type core struct {
 	byPort     map[uint32]*es
 	macs       map[evpn.MAC]*mac // by address; see mac.next
 	nMACs      int               // MACs in all BDs
+	freeMACs   []*mac            // dropped MACs kept for reuse (dropMAC): at most the peak of nMACs
 	nMACPaths  int               // type-2 paths (kept in their MACs, not in rib)
 	flood      map[uint32]map[netip.Addr]int
 	uplinks    map[uint32]bool

@@ -537,3 +537,29 @@ func TestControllerFlap(t *testing.T) {
 		t.Fatalf("%d staged versions disagreed with the group table", s1.SettleRewrites)
 	}
 }
+
+// TestMACReuse: a MAC dropped by its last withdraw is kept for reuse, and
+// the next MAC built from it carries nothing of the old one.
+func TestMACReuse(t *testing.T) {
+	c, dp := mustCore(t, baseConfig())
+	c.applyAll(t, eadES(pe(1), esiRem), eadEVI(pe(1), esiRem), type2(pe(1), macN(1), esiRem, 7))
+	old := c.macOf(macKey{vni: vni, mac: macN(1)})
+	c.applyAll(t, withdraw(type2(pe(1), macN(1), esiRem, 7)))
+	if c.macOf(macKey{vni: vni, mac: macN(1)}) != nil || len(c.freeMACs) != 1 || c.nMACs != 0 {
+		t.Fatalf("after the withdraw: %d MACs, %d kept for reuse", c.nMACs, len(c.freeMACs))
+	}
+	c.applyAll(t, type2(pe(2), macN(2), evpn.ESI{}, 0))
+	m := c.macOf(macKey{vni: vni, mac: macN(2)})
+	if m != old {
+		t.Fatal("the dropped MAC was not reused")
+	}
+	if len(m.paths) != 1 || m.paths[0].seq != 0 || len(m.esis) != 0 || m.local != nil || m.next != nil {
+		t.Fatalf("reused MAC carries old state: %+v", m)
+	}
+	if e, ok := fdbOf(dp, macN(2)); !ok || e.Kind != dataplane.FDBVTEP || dp.nh[e.Ref].Dst != pe(2) {
+		t.Fatalf("entry of the new MAC: %+v", e)
+	}
+	if _, ok := fdbOf(dp, macN(1)); ok {
+		t.Fatal("the withdrawn MAC is still installed")
+	}
+}
