@@ -400,6 +400,14 @@ func (c *core) reserve(paths []evpn.Path) {
 	c.reserveN(routes, macs)
 }
 
+// reserveDirty makes room in the dirty list for a batch of n paths, each
+// of which may mark a MAC: the list then does not double its way up.
+func (c *core) reserveDirty(n int) {
+	if n >= reserveMin {
+		c.dirtyMAC = slices.Grow(c.dirtyMAC, n)
+	}
+}
+
 // reserveN makes room for routes more RIB entries and macs more MACs.
 func (c *core) reserveN(routes, macs int) {
 	c.rib = grown(c.rib, routes, &c.ribRoom)

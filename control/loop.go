@@ -198,6 +198,7 @@ func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, r
 		k.single = n == 1
 		defer func() { k.single = false }()
 		reserve(k)
+		k.reserveDirty(n)
 		for i := range n {
 			p := at(i)
 			if err := k.apply(p); err != nil {
