@@ -438,7 +438,7 @@ func (c *core) apply(p evpn.Path) error {
 		return err
 	}
 	if r, ok := p.Route.(evpn.MACIPRoute); ok {
-		c.applyMAC(p, r)
+		c.applyMAC(&p, r)
 		return nil
 	}
 	key := p.Route.Key()
@@ -502,7 +502,7 @@ func (c *core) earlySwitch(key evpn.RouteKey, esi evpn.ESI) {
 // its NLRI among the address's MACs in every BD (a route whose label moved
 // it to another BD replaces its old self there), so a type-2 route costs
 // one lookup by address, not a RIB entry of its own.
-func (c *core) applyMAC(p evpn.Path, r evpn.MACIPRoute) {
+func (c *core) applyMAC(p *evpn.Path, r evpn.MACIPRoute) {
 	key := r.Key()
 	var om *mac
 	oi := -1

@@ -182,12 +182,50 @@ func (c *Controller) Apply(ctx context.Context, paths []evpn.Path) (ApplyResult,
 	return c.apply(ctx, len(paths), func(i int) evpn.Path { return paths[i] }, func(k *core) { k.reserve(paths) })
 }
 
-// ApplyEach is Apply over n paths made on the fly by at(i), in order: a
-// generated batch (the API's SHARP-like source) need not exist as a slice.
-// grow is how many of them are new type-2 routes, as far as the caller
-// knows (the tables make room for them at once); 0 when unknown.
-func (c *Controller) ApplyEach(ctx context.Context, n int, at func(i int) evpn.Path, grow int) (ApplyResult, error) {
-	return c.apply(ctx, n, at, func(k *core) { k.reserveN(grow, grow) })
+// ApplyMACs applies n type-2 routes that are tmpl but for their MAC,
+// mac(i) for route i (announcements or, with tmpl.Withdraw, withdrawals):
+// the API's generator. tmpl is checked once and no route is built.
+func (c *Controller) ApplyMACs(ctx context.Context, n int, tmpl evpn.Path, mac func(i int) evpn.MAC) (ApplyResult, error) {
+	r, ok := tmpl.Route.(evpn.MACIPRoute)
+	if !ok {
+		return ApplyResult{}, fmt.Errorf("a MAC batch takes a type-2 route, not %T", tmpl.Route)
+	}
+	if err := tmpl.Validate(); err != nil {
+		return ApplyResult{}, err
+	}
+	grow := n
+	if tmpl.Withdraw {
+		grow = 0
+	}
+	var res ApplyResult
+	start := time.Now()
+	err := c.do(ctx, func(k *core) error {
+		before := k.stats
+		k.reserveN(0, grow)
+		k.reserveDirty(n)
+		for i := range n {
+			if r.MAC = mac(i); r.MAC.IsZero() {
+				res.Rejected++
+				if len(res.Errors) < maxReportedErrors {
+					res.Errors = append(res.Errors, fmt.Sprintf("route %d: MAC must not be zero", i))
+				}
+				continue
+			}
+			k.applyMAC(&tmpl, r)
+		}
+		res.count(k.stats, before)
+		return nil
+	})
+	res.Elapsed = time.Since(start)
+	return res, err
+}
+
+// count fills the result's counters from the loop's, now and before.
+func (res *ApplyResult) count(now, before Stats) {
+	res.Added = int(now.PathsAdded - before.PathsAdded)
+	res.Withdrawn = int(now.PathsWithdrawn - before.PathsWithdrawn)
+	res.Duplicates = int(now.Duplicates - before.Duplicates)
+	res.UnknownWithdraws = int(now.UnknownWithdraws - before.UnknownWithdraws)
 }
 
 func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, reserve func(*core)) (ApplyResult, error) {
@@ -208,10 +246,7 @@ func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, r
 				}
 			}
 		}
-		res.Added = int(k.stats.PathsAdded - before.PathsAdded)
-		res.Withdrawn = int(k.stats.PathsWithdrawn - before.PathsWithdrawn)
-		res.Duplicates = int(k.stats.Duplicates - before.Duplicates)
-		res.UnknownWithdraws = int(k.stats.UnknownWithdraws - before.UnknownWithdraws)
+		res.count(k.stats, before)
 		return nil
 	})
 	res.Elapsed = time.Since(start)

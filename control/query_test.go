@@ -226,3 +226,42 @@ func TestSetBridgeDomains(t *testing.T) {
 		t.Fatal("VNI 0 accepted")
 	}
 }
+
+// TestApplyMACs: a generated batch (one template, MACs by index) installs
+// and withdraws exactly its MACs, and refuses what it cannot apply.
+func TestApplyMACs(t *testing.T) {
+	ctx := context.Background()
+	ctrl, dp := runController(t, nil)
+	tmpl := type2(pe(1), macN(0), evpn.ESI{}, 0)
+	res, err := ctrl.ApplyMACs(ctx, 2000, tmpl, macN)
+	if err != nil || res.Added != 2000 || res.Rejected != 0 {
+		t.Fatalf("announce: %+v %v", res, err)
+	}
+	if _, err := ctrl.Stats(ctx); err != nil { // the flush is done: dp may be read
+		t.Fatal(err)
+	}
+	if len(dp.fdb) != 2000 {
+		t.Fatalf("%d FDB entries, want 2000", len(dp.fdb))
+	}
+	if res, _ := ctrl.ApplyMACs(ctx, 2000, tmpl, macN); res.Duplicates != 2000 {
+		t.Fatalf("again: %+v", res)
+	}
+	res, err = ctrl.ApplyMACs(ctx, 3, tmpl.Withdrawal(), func(i int) evpn.MAC {
+		if i == 2 {
+			return evpn.MAC{}
+		}
+		return macN(i)
+	})
+	if err != nil || res.Withdrawn != 2 || res.Rejected != 1 || len(res.Errors) != 1 {
+		t.Fatalf("withdraw: %+v %v", res, err)
+	}
+	if _, err := ctrl.Stats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(dp.fdb) != 1998 {
+		t.Fatalf("%d FDB entries after the withdraw, want 1998", len(dp.fdb))
+	}
+	if _, err := ctrl.ApplyMACs(ctx, 1, eadES(pe(1), esiRem), macN); err == nil {
+		t.Fatal("a type-1 template accepted")
+	}
+}

@@ -528,11 +528,14 @@ func (d *Daemon) routes(ctx context.Context, batch api.RouteBatch, withdraw bool
 		}
 		paths = append(paths, p)
 	}
-	var gen func(int) evpn.Path
+	var (
+		tmpl evpn.Path
+		gen  func(int) evpn.MAC
+	)
 	n := 0
 	if g := batch.Generate; g != nil {
 		var err error
-		if gen, err = d.generator(*g, withdraw); err != nil {
+		if tmpl, gen, err = d.generator(*g, withdraw); err != nil {
 			return res, fmt.Errorf("%w: generate: %v", api.ErrInvalid, err)
 		}
 		n = g.Count
@@ -562,11 +565,7 @@ func (d *Daemon) routes(ctx context.Context, batch api.RouteBatch, withdraw bool
 		add(cr)
 	}
 	if gen != nil {
-		grow := n
-		if withdraw {
-			grow = 0
-		}
-		cr, err := d.ctrl.ApplyEach(ctx, n, gen, grow)
+		cr, err := d.ctrl.ApplyMACs(ctx, n, tmpl, gen)
 		if err != nil {
 			return res, unavailable(err)
 		}
@@ -732,37 +731,33 @@ func routeFields(r api.Route) error {
 	return nil
 }
 
-// generator returns the SHARP-like generator's routes one by one: Count
-// type-2 routes, MACs counting up from StartMAC (withdrawals when
-// withdraw).
-func (d *Daemon) generator(g api.Generator, withdraw bool) (func(int) evpn.Path, error) {
+// generator is the SHARP-like generator: Count type-2 routes, the route
+// tmpl (a withdrawal when withdraw) with MACs counting up from StartMAC,
+// mac(i) for route i.
+func (d *Daemon) generator(g api.Generator, withdraw bool) (tmpl evpn.Path, mac func(int) evpn.MAC, err error) {
 	if g.Count < 1 || g.Count > maxGenerate {
-		return nil, fmt.Errorf("count %d: want 1-%d", g.Count, maxGenerate)
+		return tmpl, nil, fmt.Errorf("count %d: want 1-%d", g.Count, maxGenerate)
 	}
 	start, err := evpn.ParseMAC(g.StartMAC)
 	if err != nil {
-		return nil, fmt.Errorf("start_mac: %w", err)
+		return tmpl, nil, fmt.Errorf("start_mac: %w", err)
 	}
-	first, err := d.pathOf(api.Route{Type: 2, MAC: g.StartMAC, VNI: g.VNI, NextHop: g.NextHop, ESI: g.ESI, RD: g.RD})
-	if err != nil {
-		return nil, err
+	if tmpl, err = d.pathOf(api.Route{Type: 2, MAC: g.StartMAC, VNI: g.VNI, NextHop: g.NextHop, ESI: g.ESI, RD: g.RD}); err != nil {
+		return tmpl, nil, err
 	}
 	if withdraw {
-		first = first.Withdrawal()
+		tmpl = tmpl.Withdrawal()
 	}
 	base := uint64(start[0])<<40 | uint64(start[1])<<32 | uint64(binary.BigEndian.Uint32(start[2:]))
 	if base+uint64(g.Count) > 1<<48 {
-		return nil, fmt.Errorf("start_mac %s + %d runs past ff:ff:ff:ff:ff:ff", start, g.Count)
+		return tmpl, nil, fmt.Errorf("start_mac %s + %d runs past ff:ff:ff:ff:ff:ff", start, g.Count)
 	}
-	route := first.Route.(evpn.MACIPRoute)
-	return func(i int) evpn.Path {
+	return tmpl, func(i int) evpn.MAC {
 		v := base + uint64(i)
-		r := route
-		r.MAC[0], r.MAC[1] = byte(v>>40), byte(v>>32)
-		binary.BigEndian.PutUint32(r.MAC[2:], uint32(v))
-		p := first
-		p.Route = r
-		return p
+		var m evpn.MAC
+		m[0], m[1] = byte(v>>40), byte(v>>32)
+		binary.BigEndian.PutUint32(m[2:], uint32(v))
+		return m
 	}, nil
 }
 

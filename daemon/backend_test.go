@@ -52,24 +52,28 @@ func TestPathOf(t *testing.T) {
 
 func TestGenerator(t *testing.T) {
 	d := &Daemon{}
-	gen, err := d.generator(api.Generator{Count: 300, StartMAC: "02:aa:00:00:00:ff", VNI: 100, NextHop: "192.0.2.2"}, false)
+	tmpl, gen, err := d.generator(api.Generator{Count: 300, StartMAC: "02:aa:00:00:00:ff", VNI: 100, NextHop: "192.0.2.2"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tmpl.Withdraw || tmpl.Route.(evpn.MACIPRoute).Label1 != 100 || tmpl.Attrs.NextHop.String() != "192.0.2.2" {
+		t.Fatalf("template %+v", tmpl)
+	}
 	seen := map[evpn.MAC]bool{}
 	for i := range 300 {
-		p := gen(i)
-		m := p.Route.(evpn.MACIPRoute).MAC
-		if seen[m] || p.Withdraw {
-			t.Fatalf("route %d: %v (withdraw %v) repeats", i, m, p.Withdraw)
+		m := gen(i)
+		if seen[m] || m.IsZero() {
+			t.Fatalf("route %d: %v repeats", i, m)
 		}
 		seen[m] = true
 	}
-	if m := gen(1).Route.(evpn.MACIPRoute).MAC; m.String() != "02:aa:00:00:01:00" {
+	if m := gen(0); m.String() != "02:aa:00:00:00:ff" {
+		t.Errorf("first MAC %s, want the start", m)
+	}
+	if m := gen(1); m.String() != "02:aa:00:00:01:00" {
 		t.Errorf("second MAC %s: the count carries", m)
 	}
-	w, _ := d.generator(api.Generator{Count: 1, StartMAC: "02:aa:00:00:00:00", VNI: 100, NextHop: "192.0.2.2"}, true)
-	if !w(0).Withdraw {
+	if w, _, _ := d.generator(api.Generator{Count: 1, StartMAC: "02:aa:00:00:00:00", VNI: 100, NextHop: "192.0.2.2"}, true); !w.Withdraw {
 		t.Error("withdraw generator made an announcement")
 	}
 	for _, g := range []api.Generator{
@@ -77,7 +81,7 @@ func TestGenerator(t *testing.T) {
 		{Count: 2, StartMAC: "ff:ff:ff:ff:ff:ff", VNI: 100, NextHop: "192.0.2.2"},
 		{Count: 1, StartMAC: "02:aa:00:00:00:00", VNI: 0, NextHop: "192.0.2.2"},
 	} {
-		if _, err := d.generator(g, false); err == nil {
+		if _, _, err := d.generator(g, false); err == nil {
 			t.Errorf("%+v accepted", g)
 		}
 	}
