@@ -297,10 +297,10 @@ type core struct {
 	stats    Stats
 	// pinned is what a previous instance left, until ReleasePinned.
 	pinned *Pinned
-	// single is set while the loop applies a batch of one path; an
-	// EAD-per-ES withdraw switched early (earlySwitch) in such a batch
-	// sets deferFlush: the caller has its answer before the bookkeeping.
-	single, deferFlush bool
+	// early is what switchFirst left for before the next change;
+	// deferFlush says the call's flush waits too.
+	early      []func()
+	deferFlush bool
 	// pendingFlush: a flush waits for the loop (see Controller.do).
 	pendingFlush bool
 	// ribRoom and macsRoom: see grown.
@@ -442,11 +442,6 @@ func (c *core) apply(p evpn.Path) error {
 		return nil
 	}
 	key := p.Route.Key()
-	if p.Withdraw {
-		if r, ok := p.Route.(evpn.EADRoute); ok && r.PerES() {
-			c.earlySwitch(key, r.ESI)
-		}
-	}
 	old, had := c.rib[key]
 	if p.Withdraw {
 		if !had {
@@ -471,30 +466,53 @@ func (c *core) apply(p evpn.Path) error {
 	return nil
 }
 
-// earlySwitch is the mass withdraw done first: when an EAD-per-ES withdraw
-// takes a remote ES's member away and the group's version without it is
-// staged, it activates that version (one atomic store) before anything
-// else of the call; the flush that follows finds the group as it wants it.
-// In a batch of that one path, the flush itself waits until the caller
-// has its answer (Controller.do).
-func (c *core) earlySwitch(key evpn.RouteKey, esi evpn.ESI) {
+// switchFirst is the mass withdraw done before anything else, for a call
+// whose one path p is an EAD-per-ES withdraw that takes a remote ES's
+// member away while the group's version without it is staged: it
+// activates that version (one atomic store) and leaves the rest (the
+// path's own application, the group table's bookkeeping, restaging, the
+// flush) in c.early, which runs before the next change or while nobody
+// waits. It reports whether it switched; if not, p takes the ordinary way.
+func (c *core) switchFirst(p evpn.Path) bool {
+	r, ok := p.Route.(evpn.EADRoute)
+	if !ok || !p.Withdraw || !r.PerES() || p.Validate() != nil {
+		return false
+	}
+	key := r.Key()
 	old, ok := c.rib[key]
-	e := c.ess[esi]
+	e := c.ess[r.ESI]
 	if !ok || e == nil || e.local != nil || e.group == 0 {
-		return
+		return false
 	}
 	pe := old.Attrs.NextHop
 	if _, ok := e.staged[pe]; !ok || !slices.Contains(e.members, pe) {
-		return
+		return false
 	}
 	for k := range e.paths { // another EAD-per-ES route keeps it active
 		if k != key && k.Type == evpn.RouteTypeEAD && k.EthernetTag == evpn.MaxET && c.rib[k].Attrs.NextHop == pe {
-			return
+			return false
 		}
 	}
 	active := slices.DeleteFunc(slices.Clone(e.members), func(a netip.Addr) bool { return a == pe })
-	if c.switchStaged(e, active) && c.single {
-		c.deferFlush = true
+	st, ok := c.activateStaged(e, pe, active)
+	if !ok {
+		return false
+	}
+	c.early = append(c.early, func() {
+		c.afterSwitch(e, active, st)
+		_ = c.apply(p) // the RIB and indexes follow; the flush finds the group as it wants it
+	})
+	return true
+}
+
+// runEarly does what switchFirst left, in order.
+func (c *core) runEarly() {
+	for len(c.early) > 0 {
+		jobs := c.early
+		c.early = nil
+		for _, j := range jobs {
+			j()
+		}
 	}
 }
 
@@ -1275,24 +1293,39 @@ func (c *core) switchStaged(e *es, active []netip.Addr) bool {
 			gone = a
 		}
 	}
+	st, ok := c.activateStaged(e, gone, active)
+	if ok {
+		c.afterSwitch(e, active, st)
+	}
+	return ok
+}
+
+// activateStaged switches e's group to its staged version without member
+// gone: one atomic store. active are the members left.
+func (c *core) activateStaged(e *es, gone netip.Addr, active []netip.Addr) (stagedGroup, bool) {
 	st, ok := e.staged[gone]
 	if !ok {
-		return false
+		return st, false
 	}
 	delete(e.staged, gone)
 	_, err := c.dp.ActivateGroup(e.group, st.h)
 	c.write(err, &c.stats.GroupWrites)
 	if err != nil {
 		c.dp.DropStaged(st.h)
-		return false
+		return st, false
 	}
 	c.stats.StagedSwitches++
 	c.heldGroups[e.group] = st.buckets
 	e.members = active
+	return st, true
+}
+
+// afterSwitch is a staged switch's bookkeeping: the group table follows
+// after the answer, and e's versions are staged again.
+func (c *core) afterSwitch(e *es, active []netip.Addr, st stagedGroup) {
 	g := c.groupFor(e.group, active)
 	c.deferred = append(c.deferred, func() { c.settleGroup(g, st.buckets) })
 	c.restage(e)
-	return true
 }
 
 // groupFor is the nhg group of id over members.

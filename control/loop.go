@@ -72,6 +72,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-c.kick:
 		case <-c.wake:
 			c.token <- struct{}{}
+			c.core.runEarly()
 			for _, e := range c.core.ess {
 				if e.local != nil {
 					c.core.dirtyES[e.esi] = struct{}{}
@@ -93,6 +94,7 @@ func (c *Controller) background(ctx context.Context) {
 			runtime.Gosched() // callers first
 		}
 		c.token <- struct{}{}
+		c.core.runEarly()
 		if c.core.pendingFlush {
 			c.core.pendingFlush = false
 			c.core.flush()
@@ -141,8 +143,9 @@ func (c *Controller) do(ctx context.Context, fn func(*core) error) error {
 	default:
 	}
 	start := time.Now()
-	err := fn(c.core)
 	k := c.core
+	k.runEarly()
+	err := fn(k)
 	if k.deferFlush {
 		// An early switch did the call's one write: the rest is
 		// bookkeeping, done after the answer (background), or by the
@@ -153,7 +156,7 @@ func (c *Controller) do(ctx context.Context, fn func(*core) error) error {
 		k.originate()
 		k.pendingFlush = false
 	}
-	left := k.pendingFlush || len(k.deferred) > 0 || len(k.staging) > 0
+	left := k.pendingFlush || len(k.early) > 0 || len(k.deferred) > 0 || len(k.staging) > 0
 	c.latency.observe(time.Since(start))
 	<-c.token
 	if left {
@@ -233,8 +236,11 @@ func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, r
 	start := time.Now()
 	err := c.do(ctx, func(k *core) error {
 		before := k.stats
-		k.single = n == 1
-		defer func() { k.single = false }()
+		if n == 1 && k.switchFirst(at(0)) {
+			// Withdrawn, switched; the rest before the next change.
+			res.Withdrawn, k.deferFlush = 1, true
+			return nil
+		}
 		reserve(k)
 		k.reserveDirty(n)
 		for i := range n {
@@ -254,8 +260,14 @@ func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, r
 }
 
 // PortState reports a local port (access or uplink) going up or down.
+// The down bit flips in the call (tier 1); the rest (DF election, the
+// ES's routes) follows after the answer, before the next change.
 func (c *Controller) PortState(ctx context.Context, ifindex uint32, up bool) error {
-	return c.do(ctx, func(k *core) error { k.portState(ifindex, up); return nil })
+	return c.do(ctx, func(k *core) error {
+		k.portState(ifindex, up)
+		k.deferFlush = true
+		return nil
+	})
 }
 
 // UnderlayUpdate applies a VTEP's new underlay resolution.
