@@ -3,7 +3,9 @@ package control
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/fwdplane/fwd/dataplane"
 	"github.com/fwdplane/fwd/evpn"
@@ -263,5 +265,57 @@ func TestApplyMACs(t *testing.T) {
 	}
 	if _, err := ctrl.ApplyMACs(ctx, 1, eadES(pe(1), esiRem), macN); err == nil {
 		t.Fatal("a type-1 template accepted")
+	}
+}
+
+// TestSwitchFirst: a lone EAD-per-ES withdraw answers after its switch;
+// what it left is done before anything else reads or changes the state.
+func TestSwitchFirst(t *testing.T) {
+	ctx := context.Background()
+	ctrl, _ := runController(t, nil)
+	var paths []evpn.Path
+	for i := 1; i <= 3; i++ {
+		paths = append(paths, eadES(pe(i), esiRem), eadEVI(pe(i), esiRem))
+	}
+	paths = append(paths, type2(pe(1), macN(1), esiRem, 0))
+	if _, err := ctrl.Apply(ctx, paths); err != nil {
+		t.Fatal(err)
+	}
+	// Let the loop stage the versions.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ess, _ := ctrl.ESes(ctx)
+		if err := ctx.Err(); err != nil || time.Now().After(deadline) {
+			t.Fatal("not staged in time")
+		}
+		var staged int
+		_ = ctrl.do(ctx, func(k *core) error { staged = len(k.ess[esiRem].staged); return nil })
+		if len(ess) > 0 && staged == 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s0, _ := ctrl.Stats(ctx)
+	res, err := ctrl.Apply(ctx, []evpn.Path{withdraw(eadES(pe(2), esiRem))})
+	if err != nil || res.Withdrawn != 1 {
+		t.Fatalf("withdraw: %+v %v", res, err)
+	}
+	s1, _ := ctrl.Stats(ctx)
+	if s1.StagedSwitches-s0.StagedSwitches != 1 || s1.GroupWrites-s0.GroupWrites != 1 || s1.PathsWithdrawn-s0.PathsWithdrawn != 1 {
+		t.Fatalf("staged switches %d, group writes %d, withdrawn %d", s1.StagedSwitches-s0.StagedSwitches, s1.GroupWrites-s0.GroupWrites, s1.PathsWithdrawn-s0.PathsWithdrawn)
+	}
+	ead, _ := ctrl.Routes(ctx, evpn.RouteTypeEAD)
+	if len(ead) != 5 {
+		t.Fatalf("%d EAD routes after the withdraw, want 5", len(ead))
+	}
+	ess, _ := ctrl.ESes(ctx)
+	for _, e := range ess {
+		if e.ESI == esiRem && (len(e.Members) != 2 || slices.Contains(e.Members, pe(2))) {
+			t.Fatalf("members after the withdraw: %v", e.Members)
+		}
+	}
+	// A withdraw of a path that is not there takes the ordinary way.
+	if res, _ := ctrl.Apply(ctx, []evpn.Path{withdraw(eadES(pe(2), esiRem))}); res.UnknownWithdraws != 1 {
+		t.Fatalf("second withdraw: %+v", res)
 	}
 }
