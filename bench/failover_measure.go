@@ -102,6 +102,12 @@ func failoverMeasureFwd(ctx context.Context, n int, o *FailoverOptions, step fun
 // checkTraffic makes sure frames reach every member before any event:
 // each remote PE and the local port.
 func (r *failoverRig) checkTraffic() error {
+	// The generator first: on a loaded machine (N=1M, right after 2M
+	// routes) its first runs can take longer than a window, and a window
+	// of a few thousand frames does not reach every member.
+	for deadline := time.Now().Add(10 * time.Second); r.genSent.Load() < 4<<15 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	time.Sleep(r.o.Window)
 	c0, err := r.counts()
 	if err != nil {

@@ -90,8 +90,11 @@ func (c *Controller) Run(ctx context.Context) error {
 // letting waiting callers in between steps.
 func (c *Controller) background(ctx context.Context) {
 	for more := true; more && ctx.Err() == nil; {
-		for c.waiting.Load() > 0 {
-			runtime.Gosched() // callers first
+		if c.waiting.Load() > 0 {
+			// Callers first: a spinning one gets the chance to take the
+			// token; blocked ones are ahead of the loop in the token's
+			// queue anyway.
+			runtime.Gosched()
 		}
 		c.token <- struct{}{}
 		c.core.runEarly()
