@@ -261,11 +261,7 @@ func (d *Daemon) staticMACs(ctx context.Context, cfg *config.Config) error {
 				}
 				continue
 			}
-			rd, err := evpn.RDIPv4(rdAddr(cfg), uint16(bd.VNI))
-			if err != nil {
-				return err
-			}
-			paths = append(paths, evpn.MACPath(rd, evpn.ESI{}, m.MAC, bd.VNI, m.VTEP, evpn.SourceStatic))
+			paths = append(paths, staticPath(cfg, bd.VNI, m.MAC, m.VTEP))
 		}
 	}
 	if len(paths) == 0 {
@@ -278,12 +274,15 @@ func (d *Daemon) staticMACs(ctx context.Context, cfg *config.Config) error {
 	return err
 }
 
-// rdAddr is the address this node's RDs carry: its IPv4 VTEP, or 0.0.0.0.
-func rdAddr(cfg *config.Config) netip.Addr {
-	if cfg.VTEP4.IsValid() {
-		return cfg.VTEP4
+// staticPath is the type-2 route of a remote static MAC: this node's RD
+// for the VNI (its IPv4 VTEP, or 0.0.0.0, and the VNI's low 16 bits).
+func staticPath(cfg *config.Config, vni uint32, mac evpn.MAC, vtep netip.Addr) evpn.Path {
+	a := cfg.VTEP4
+	if !a.IsValid() {
+		a = netip.IPv4Unspecified()
 	}
-	return netip.IPv4Unspecified()
+	rd, _ := evpn.RDIPv4(a, uint16(vni)) // an IPv4 address: no error
+	return evpn.MACPath(rd, evpn.ESI{}, mac, vni, vtep, evpn.SourceStatic)
 }
 
 // Run serves until ctx ends: the control loop, the link and learn

@@ -184,8 +184,7 @@ func (d *Daemon) reloadStatic(ctx context.Context, ch *config.Changes) error {
 	var paths []evpn.Path
 	for _, m := range del {
 		if m.Interface == "" {
-			rd, _ := evpn.RDIPv4(rdAddr(d.cfg), uint16(m.VNI))
-			paths = append(paths, evpn.MACPath(rd, evpn.ESI{}, m.MAC, m.VNI, m.VTEP, evpn.SourceStatic).Withdrawal())
+			paths = append(paths, staticPath(d.cfg, m.VNI, m.MAC, m.VTEP).Withdrawal())
 		}
 	}
 	if len(paths) > 0 {
