@@ -563,3 +563,50 @@ func TestMACReuse(t *testing.T) {
 		t.Fatal("the withdrawn MAC is still installed")
 	}
 }
+
+// TestSwitchFirstOrder: a lone EAD-per-ES withdraw switches the group
+// before anything else of the path is applied: the group holds the
+// version without the PE while the RIB still holds the path; what it left
+// then brings the RIB along, and the flush writes nothing more.
+func TestSwitchFirstOrder(t *testing.T) {
+	c, dp := mustCore(t, baseConfig())
+	var paths []evpn.Path
+	for i := 1; i <= 3; i++ {
+		paths = append(paths, eadES(pe(i), esiRem), eadEVI(pe(i), esiRem))
+	}
+	paths = append(paths, type2(pe(1), macN(1), esiRem, 0))
+	c.applyAll(t, paths...)
+	e, _ := fdbOf(dp, macN(1))
+	group := dp.es[e.Ref].Group
+	w := withdraw(eadES(pe(2), esiRem))
+	before := clone(dp.writes)
+	if !c.switchFirst(w) {
+		t.Fatal("the withdraw was not switched first")
+	}
+	if got := dp.canonicalGroup(group); got != "{192.0.2.11,192.0.2.13}" {
+		t.Fatalf("group after the switch %s", got)
+	}
+	if _, still := c.rib[eadES(pe(2), esiRem).Route.Key()]; !still || len(c.early) != 1 {
+		t.Fatalf("the path was applied with the switch (in RIB %v, %d early jobs)", still, len(c.early))
+	}
+	c.runEarly()
+	c.flush()
+	c.settle()
+	if _, still := c.rib[eadES(pe(2), esiRem).Route.Key()]; still {
+		t.Fatal("the path is still in the RIB after its bookkeeping")
+	}
+	if d := diff(before, dp.writes); d["group"] != 1 || d["fdb"] != 0 || d["es"] != 0 || c.stats.SettleRewrites != 0 {
+		t.Fatalf("writes %v, settle rewrites %d: want the one group write", d, c.stats.SettleRewrites)
+	}
+	// Not switched first: a PE that another EAD-per-ES route keeps active,
+	// and a withdraw of something not there.
+	if c.switchFirst(w) {
+		t.Fatal("a second withdraw of the same path was switched")
+	}
+	other := eadES(pe(3), esiRem)
+	other.Route = evpn.EADRoute{RD: rd(pe(3), 7), ESI: esiRem, EthernetTag: evpn.MaxET}
+	c.applyAll(t, other)
+	if c.switchFirst(withdraw(eadES(pe(3), esiRem))) {
+		t.Fatal("switched a PE another EAD-per-ES route keeps active")
+	}
+}
