@@ -326,11 +326,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	cancel()
 	wg.Wait()
 	d.mu.Lock()
-	keep := d.cfg.Dataplane.KeepXDPOnStop
+	keep, pins := d.cfg.Dataplane.KeepXDPOnStop, d.cfg.Dataplane.PinDir
 	d.mu.Unlock()
 	d.close(keep)
 	if keep {
-		d.log.Info("fwd stopped; the fast path keeps forwarding from the pinned maps (keep_xdp_on_stop)", "dir", d.cfg.Dataplane.PinDir)
+		d.log.Info("fwd stopped; the fast path keeps forwarding from the pinned maps (keep_xdp_on_stop)", "dir", pins)
 	} else {
 		d.log.Info("fwd stopped; the program is detached (keep_xdp_on_stop: false)")
 	}
