@@ -97,7 +97,9 @@ func (b backend) Interfaces(ctx context.Context) ([]api.Interface, error) {
 	for _, p := range d.ports {
 		it := api.Interface{Name: p.cfg.Name, Ifindex: p.ifindex, Role: p.cfg.Role.String(), Attach: string(p.attach),
 			UntaggedVNI: p.cfg.UntaggedVNI}
-		if ifi, err := net.InterfaceByIndex(p.ifindex); err == nil {
+		if p.gone {
+			it.Ifindex = 0 // deleted: down, nothing attached, until it comes back
+		} else if ifi, err := net.InterfaceByIndex(p.ifindex); err == nil {
 			it.Up = ifi.Flags&net.FlagRunning != 0 && ifi.Flags&net.FlagUp != 0
 			it.MTU = ifi.MTU
 		}
@@ -785,15 +787,23 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 	d := b.d
 	d.mu.Lock()
 	p := d.ports[r.Interface]
+	var ifindex int
+	gone := false
+	if p != nil {
+		ifindex, gone = p.ifindex, p.gone
+	}
 	d.mu.Unlock()
 	if p == nil {
 		return api.TraceResult{}, fmt.Errorf("%w: interface %q is not one of fwd's ports", api.ErrInvalid, r.Interface)
+	}
+	if gone {
+		return api.TraceResult{}, fmt.Errorf("%w: interface %q is gone from the kernel: fwd programs it again when it comes back", api.ErrInvalid, r.Interface)
 	}
 	frame, err := traceFrame(r)
 	if err != nil {
 		return api.TraceResult{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
-	res, tr, err := d.dp.RunTrace(frame, uint32(p.ifindex))
+	res, tr, err := d.dp.RunTrace(frame, uint32(ifindex))
 	if err != nil {
 		return api.TraceResult{}, err
 	}

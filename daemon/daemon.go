@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vishvananda/netns"
-
 	"github.com/fwdplane/fwd/api"
 	"github.com/fwdplane/fwd/config"
 	"github.com/fwdplane/fwd/control"
@@ -67,11 +65,16 @@ type Daemon struct {
 
 // port is an interface the fast path runs on.
 type port struct {
-	cfg     config.Interface
+	cfg config.Interface
+	// ifindex is the interface's index; while gone, the one it had (the
+	// control loop keeps its ES and MACs there until it comes back).
 	ifindex int
 	attach  dataplane.AttachMode
 	es      uint32 // the local ES's id in the fast path, 0 none
 	vlans   map[dataplane.Tags]uint32
+	// gone: the interface was deleted (or renamed away); the fast path
+	// holds nothing for it until one of its name comes back (followLinks).
+	gone bool
 }
 
 // New starts fwd: loads the fast path (adopting what a previous instance
@@ -131,10 +134,8 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	ccfg := control.Config{VTEP4: cfg.VTEP4, VTEP6: cfg.VTEP6, BDs: cfg.VNIs(), DFDelay: cfg.Multihoming.DFDelay,
-		EADPerESOnly: cfg.Multihoming.EADPerESOnly, Logger: d.log, Pinned: pinned}
-	for _, e := range cfg.EthernetSegments {
-		ccfg.ESes = append(ccfg.ESes, control.LocalES{ESI: e.ESI, Ifindex: uint32(ifindexes[e.Interface]), DFAlg: e.DFAlg, DFPref: e.DFPref})
-	}
+		EADPerESOnly: cfg.Multihoming.EADPerESOnly, Logger: d.log, Pinned: pinned,
+		ESes: localESes(cfg, func(name string) int { return ifindexes[name] })}
 	for _, name := range cfg.Uplinks() {
 		ccfg.Uplinks = append(ccfg.Uplinks, uint32(ifindexes[name]))
 	}
@@ -147,10 +148,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	for _, it := range cfg.Interfaces {
-		p := &port{cfg: it, ifindex: ifindexes[it.Name]}
-		if e, ok := cfg.ESOn(it.Name); ok {
-			p.es = esIDs[e.ESI]
-		}
+		p := &port{cfg: it, ifindex: ifindexes[it.Name], es: esOn(cfg, it.Name, esIDs)}
 		if err := d.program(p); err != nil {
 			return nil, err
 		}
@@ -188,6 +186,25 @@ func resolvePorts(cfg *config.Config) (map[string]int, error) {
 	return out, errors.Join(errs...)
 }
 
+// localESes is the control loop's view of cfg's Ethernet Segments, each
+// on the ifindex ifindexOf gives its interface.
+func localESes(cfg *config.Config, ifindexOf func(name string) int) []control.LocalES {
+	out := make([]control.LocalES, 0, len(cfg.EthernetSegments))
+	for _, e := range cfg.EthernetSegments {
+		out = append(out, control.LocalES{ESI: e.ESI, Ifindex: uint32(ifindexOf(e.Interface)), DFAlg: e.DFAlg, DFPref: e.DFPref})
+	}
+	return out
+}
+
+// esOn is the fast-path id of the local ES on interface name (0: none),
+// from ids (localESIDs).
+func esOn(cfg *config.Config, name string, ids map[evpn.ESI]uint32) uint32 {
+	if e, ok := cfg.ESOn(name); ok {
+		return ids[e.ESI]
+	}
+	return 0
+}
+
 // localESIDs maps each local ES to the id the control loop gave it.
 func (d *Daemon) localESIDs(ctx context.Context) (map[evpn.ESI]uint32, error) {
 	ess, err := d.ctrl.ESes(ctx)
@@ -207,6 +224,9 @@ func (d *Daemon) localESIDs(ctx context.Context) (map[evpn.ESI]uint32, error) {
 // Every write is idempotent: over an adopted fast path it rewrites what is
 // already there, and frames keep flowing.
 func (d *Daemon) program(p *port) error {
+	if p.gone {
+		return nil // followLinks programs it when it comes back
+	}
 	idx := uint32(p.ifindex)
 	role := dataplane.RoleAccess
 	if p.cfg.Role == config.RoleUplink {
@@ -305,13 +325,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	spawn("control loop", d.ctrl.Run)
 	spawn("api", d.srv.Serve)
-	spawn("links", func(ctx context.Context) error {
-		var idx []uint32
-		for _, p := range d.portsSnapshot() {
-			idx = append(idx, uint32(p.ifindex))
-		}
-		return d.ctrl.WatchLinks(ctx, netns.None(), idx)
-	})
+	spawn("links", d.followLinks)
 	spawn("underlay", d.followUnderlay)
 	spawn("learn", d.learn)
 	if d.pinned {
@@ -335,16 +349,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Info("fwd stopped; the program is detached (keep_xdp_on_stop: false)")
 	}
 	return err
-}
-
-func (d *Daemon) portsSnapshot() []*port {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]*port, 0, len(d.ports))
-	for _, p := range d.ports {
-		out = append(out, p)
-	}
-	return out
 }
 
 // followUnderlay hands the resolver's changes to the control loop.

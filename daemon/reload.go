@@ -75,25 +75,34 @@ func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, 
 			}
 		}
 	}
-	esOf := map[string]uint32{}
-	if ids, err := d.localESIDs(ctx); err == nil {
-		for _, e := range prev.EthernetSegments {
-			esOf[e.Interface] = ids[e.ESI]
-		}
+	// The Ethernet Segments before the ports: the control loop moves the
+	// MACs and routes and writes the ES entries, then each port's entry
+	// below takes its ES's id.
+	runES := next.EthernetSegments
+	esIDs, err := d.reloadESes(ctx, ch, next, added, did)
+	if err != nil {
+		fail(err)
+		runES = prev.EthernetSegments
+		esIDs, _ = d.localESIDs(ctx)
 	}
+	esCfg := &config.Config{EthernetSegments: runES}
 	for _, it := range ch.Interfaces.Removed {
 		p := d.ports[it.Name]
 		if p == nil {
 			continue
 		}
-		if err := d.dp.Detach(p.ifindex); err != nil {
-			fail(fmt.Errorf("interface %s: %w", it.Name, err))
+		if p.attach != "" {
+			if err := d.dp.Detach(p.ifindex); err != nil {
+				fail(fmt.Errorf("interface %s: %w", it.Name, err))
+			}
 		}
-		for tags, bd := range p.vlans {
-			_ = d.dp.DeleteVLAN(uint32(p.ifindex), tags, bd)
-		}
-		if err := d.dp.DeletePort(uint32(p.ifindex)); err != nil && !errors.Is(err, dataplane.ErrNotFound) {
-			fail(fmt.Errorf("interface %s: %w", it.Name, err))
+		if !p.gone {
+			for tags, bd := range p.vlans {
+				_ = d.dp.DeleteVLAN(uint32(p.ifindex), tags, bd)
+			}
+			if err := d.dp.DeletePort(uint32(p.ifindex)); err != nil && !errors.Is(err, dataplane.ErrNotFound) {
+				fail(fmt.Errorf("interface %s: %w", it.Name, err))
+			}
 		}
 		delete(d.ports, it.Name)
 		did("interface %s removed (program detached)", it.Name)
@@ -101,12 +110,13 @@ func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, 
 	for _, it := range next.Interfaces {
 		p := d.ports[it.Name]
 		if p == nil {
-			p = &port{cfg: it, ifindex: added[it.Name], es: esOf[it.Name]}
+			p = &port{cfg: it, ifindex: added[it.Name]}
 			d.ports[it.Name] = p
 			did("interface %s added (%s, program attached)", it.Name, it.Role)
 		} else {
 			p.cfg = it
 		}
+		p.es = esOn(esCfg, it.Name, esIDs)
 		if err := d.program(p); err != nil {
 			fail(err)
 		}
@@ -149,19 +159,10 @@ func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, 
 			fail(err)
 		}
 	}
-	es := ch.EthernetSegments
-	for _, e := range es.Added {
-		later("ethernet segment %s added (at the next start)", e.ESI)
-	}
-	for _, e := range es.Removed {
-		later("ethernet segment %s removed (at the next start)", e.ESI)
-	}
-	for _, e := range es.Changed {
-		later("ethernet segment %s changed (at the next start)", e.New.ESI)
-	}
 	d.cfg = running(prev, next)
+	d.cfg.EthernetSegments = runES
 	d.cfgLoadedAt = time.Now()
-	err := errors.Join(errs...)
+	err = errors.Join(errs...)
 	lvl := slog.LevelInfo
 	if err != nil {
 		lvl = slog.LevelError
@@ -208,6 +209,68 @@ func running(prev, next *config.Config) *config.Config {
 	r.Multihoming, r.API, r.Hooks, r.BGP = prev.Multihoming, prev.API, prev.Hooks, prev.BGP
 	r.Log.Format = prev.Log.Format
 	r.Dataplane.PinDir, r.Dataplane.FDBSize, r.Dataplane.FDBCacheSets = prev.Dataplane.PinDir, prev.Dataplane.FDBSize, prev.Dataplane.FDBCacheSets
-	r.EthernetSegments = prev.EthernetSegments
 	return &r
+}
+
+// reloadESes hands next's Ethernet Segments to the control loop when they
+// changed, and returns every local ES's id. An ES's port is the ifindex
+// the daemon runs it on (while a port is gone, the one it had: the loop
+// sees it down), or the one added resolved for a port this reload adds.
+// Call with d.mu held.
+func (d *Daemon) reloadESes(ctx context.Context, ch *config.Changes, next *config.Config, added map[string]int,
+	did func(string, ...any)) (map[evpn.ESI]uint32, error) {
+	es := ch.EthernetSegments
+	if es.Len() == 0 {
+		return d.localESIDs(ctx)
+	}
+	ifindexOf := func(name string) int {
+		if p := d.ports[name]; p != nil {
+			return p.ifindex
+		}
+		return added[name]
+	}
+	ids, err := d.ctrl.SetLocalESes(ctx, localESes(next, ifindexOf), portUp)
+	if err != nil {
+		return nil, fmt.Errorf("ethernet segments not changed: %w", err)
+	}
+	publish := func(e config.EthernetSegment, msg string) {
+		d.events.publish("es", fmt.Sprintf("ES %s %s", e.ESI, msg), map[string]string{"esi": e.ESI.String(), "interface": e.Interface})
+	}
+	for _, e := range es.Removed {
+		did("ethernet segment %s (%s) removed from %s: its routes withdrawn, its MACs local to the port", e.ESI, e.Name, e.Interface)
+		publish(e, "removed from "+e.Interface)
+	}
+	for _, e := range es.Added {
+		did("ethernet segment %s (%s) added on %s (id %d)", e.ESI, e.Name, e.Interface, ids[e.ESI])
+		publish(e, "added on "+e.Interface)
+	}
+	for _, c := range es.Changed {
+		did("ethernet segment %s changed: %s", c.New.ESI, esChange(c.Old, c.New))
+		publish(c.New, "changed: "+esChange(c.Old, c.New))
+	}
+	return ids, nil
+}
+
+// esChange says what differs between two versions of an ES.
+func esChange(o, n config.EthernetSegment) string {
+	var parts []string
+	if o.Name != n.Name {
+		parts = append(parts, fmt.Sprintf("name %s -> %s", o.Name, n.Name))
+	}
+	if o.Interface != n.Interface {
+		parts = append(parts, fmt.Sprintf("interface %s -> %s", o.Interface, n.Interface))
+	}
+	if o.DFAlg != n.DFAlg {
+		parts = append(parts, fmt.Sprintf("df algorithm %s -> %s", o.DFAlg, n.DFAlg))
+	}
+	if o.DFPref != n.DFPref {
+		parts = append(parts, fmt.Sprintf("df preference %d -> %d", o.DFPref, n.DFPref))
+	}
+	if o.ESID != n.ESID || o.SysMAC != n.SysMAC {
+		parts = append(parts, "es-id/es-sys-mac spelling")
+	}
+	if len(parts) == 0 {
+		return "no difference in effect"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -73,6 +73,9 @@ type daemonLab struct {
 	sock   string
 	client *api.Client
 	g0     int
+	// static and tail extend the config writeConfig writes: lines under
+	// bridge domain dmnVNI (its static_macs), and top-level sections.
+	static, tail string
 }
 
 func newDaemonLab(t *testing.T) *daemonLab {
@@ -141,7 +144,7 @@ interfaces:
     role: uplink
 bridge_domains:
   - vni: %d
-  - vni: 200
+%s  - vni: 200
 api:
   socket: %s
 log:
@@ -151,7 +154,7 @@ dataplane:
   pin_dir: %s
   fdb_size: 4096
   keep_xdp_on_stop: %v
-`, dmnLocal, dmnVNI, extra, dmnVNI, l.sock, l.pins, keep)
+%s`, dmnLocal, dmnVNI, extra, dmnVNI, l.static, l.sock, l.pins, keep, l.tail)
 	if err := os.WriteFile(l.cfg, []byte(cfg), 0o600); err != nil {
 		l.t.Fatal(err)
 	}
@@ -269,6 +272,37 @@ func (l *daemonLab) addMACs(start string, n int) {
 	}
 }
 
+// events opens the daemon's event stream; the function it returns waits
+// (5 s at most) for an event of type typ whose message contains contains.
+func (l *daemonLab) events(ctx context.Context) func(typ, contains string) api.Event {
+	l.t.Helper()
+	events := make(chan api.Event, 256)
+	go func() {
+		_ = l.client.Events(ctx, func(ev api.Event) error {
+			select {
+			case events <- ev:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // the stream is open
+	return func(typ, contains string) api.Event {
+		l.t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case ev := <-events:
+				if ev.Type == typ && strings.Contains(ev.Message, contains) {
+					return ev
+				}
+			case <-timeout:
+				l.t.Fatalf("no %s event saying %q", typ, contains)
+			}
+		}
+	}
+}
+
 // TestDaemonRestartUnderTraffic: kill -9 of the daemon under live traffic
 // loses no frame; the restarted daemon adopts the pinned fast path, takes
 // the routes again, sweeps the ones nobody re-announced and says so; a
@@ -368,25 +402,7 @@ func TestDaemonReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := make(chan api.Event, 64)
-	go func() {
-		_ = l.client.Events(ctx, func(ev api.Event) error { events <- ev; return nil })
-	}()
-	time.Sleep(100 * time.Millisecond) // the stream is open
-	waitEvent := func(typ, contains string) api.Event {
-		t.Helper()
-		timeout := time.After(5 * time.Second)
-		for {
-			select {
-			case ev := <-events:
-				if ev.Type == typ && strings.Contains(ev.Message, contains) {
-					return ev
-				}
-			case <-timeout:
-				t.Fatalf("no %s event saying %q", typ, contains)
-			}
-		}
-	}
+	waitEvent := l.events(ctx)
 
 	good, err := os.ReadFile(l.cfg)
 	if err != nil {
@@ -486,5 +502,254 @@ func TestDaemonStopDetaches(t *testing.T) {
 	}
 	if !strings.Contains(d.log.String(), "the program is detached") {
 		t.Errorf("the daemon did not say it detached:\n%s", d.log)
+	}
+}
+
+const (
+	dmnESI       = "03:44:38:39:ff:ff:01:00:00:01"
+	dmnStaticMAC = "02:ee:00:00:00:01"
+	// dmnES puts g1 on an Ethernet Segment (ESI dmnESI).
+	dmnES = `ethernet_segments:
+  - name: host1
+    interface: g1
+    es_id: 1
+    es_sys_mac: 44:38:39:ff:ff:01
+    df_preference: 50000
+`
+	// dmnMH makes a local ES the DF as soon as it is up (no DF delay):
+	// multihoming applies at a start, so it is in every config of a test.
+	dmnMH = "multihoming:\n  df_delay: 0s\n"
+)
+
+// traceSteps runs a frame to dst through the loaded program, from iface
+// (VXLAN from the remote VTEP when iface is the uplink), and returns its
+// steps (what -> result, and what+" key" -> key) and the verdict's reason.
+func (l *daemonLab) traceSteps(ctx context.Context, iface, dst string) (map[string]string, string) {
+	l.t.Helper()
+	r := api.TraceRequest{Interface: iface, DstMAC: dst}
+	if iface == "u0" {
+		r.VNI, r.OuterSrc, r.OuterDst = dmnVNI, dmnRemote.String(), dmnLocal.String()
+	}
+	tr, err := l.client.Trace(ctx, r)
+	if err != nil {
+		l.t.Fatalf("trace from %s: %v", iface, err)
+	}
+	steps := map[string]string{}
+	for _, s := range tr.Steps {
+		steps[s.What], steps[s.What+" key"] = s.Result, s.Key
+	}
+	return steps, tr.Reason
+}
+
+// localES is the daemon's local ES dmnESI, if it has it.
+func (l *daemonLab) localES(ctx context.Context) (api.ES, bool) {
+	l.t.Helper()
+	ess, err := l.client.ESes(ctx)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	for _, e := range ess {
+		if e.ESI == dmnESI && e.Type == "local" {
+			return e, true
+		}
+	}
+	return api.ES{}, false
+}
+
+func (l *daemonLab) staticMAC(ctx context.Context) api.MAC {
+	l.t.Helper()
+	macs, err := l.client.MACs(ctx, api.MACFilter{MAC: dmnStaticMAC})
+	if err != nil || len(macs) != 1 {
+		l.t.Fatalf("static MAC %s: %+v %v", dmnStaticMAC, macs, err)
+	}
+	return macs[0]
+}
+
+func (l *daemonLab) iface(ctx context.Context, name string) api.Interface {
+	l.t.Helper()
+	ifs, err := l.client.Interfaces(ctx)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	for _, it := range ifs {
+		if it.Name == name {
+			return it
+		}
+	}
+	l.t.Fatalf("no interface %s in %+v", name, ifs)
+	return api.Interface{}
+}
+
+// TestDaemonReloadES: a reload that adds an Ethernet Segment on a port
+// applies it live (the API lists it, the static MAC on the port moves onto
+// it, the fast path sends that MAC's frames to the ES and the port's entry
+// carries it: a frame from the port to it is a hairpin), and a reload that
+// removes it undoes all of it.
+func TestDaemonReloadES(t *testing.T) {
+	l := newDaemonLab(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.static = "    static_macs:\n      - mac: " + dmnStaticMAC + "\n        interface: g1\n"
+	l.tail = dmnMH
+	l.writeConfig("")
+	d := l.start()
+	waitEvent := l.events(ctx)
+	l.addMACs("02:aa:00:00:00:00", 1) // the remote VTEP becomes known: its VXLAN is decapsulated
+
+	noES := func(when string) {
+		t.Helper()
+		if e, ok := l.localES(ctx); ok {
+			t.Fatalf("%s: a local ES is listed: %+v", when, e)
+		}
+		if m := l.staticMAC(ctx); m.Type != "local" || m.Interface != "g1" || m.ESI != "" {
+			t.Fatalf("%s: static MAC %+v, want local on g1 without an ESI", when, m)
+		}
+		if steps, _ := l.traceSteps(ctx, "u0", dmnStaticMAC); steps["fdb"] != "local" || steps["ethernet segment key"] != "" {
+			t.Fatalf("%s: VXLAN to the static MAC: %v, want the local port", when, steps)
+		}
+		if steps, _ := l.traceSteps(ctx, "g1", dmnStaticMAC); steps["fdb"] != "local" || steps["ethernet segment key"] != "" {
+			t.Fatalf("%s: a frame from g1 to the static MAC: %v, want the local port", when, steps)
+		}
+		if it := l.iface(ctx, "g1"); it.ESI != "" {
+			t.Fatalf("%s: g1 shows ESI %s", when, it.ESI)
+		}
+	}
+	noES("before")
+
+	l.tail = dmnMH + dmnES
+	l.writeConfig("")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent("config", "reloaded")
+	if !strings.Contains(ev.Message, " 0 at the next start") {
+		t.Errorf("the ES reload deferred something: %q", ev.Message)
+	}
+	e, ok := l.localES(ctx)
+	if !ok || e.Interface != "g1" || !e.Up || !e.DF || e.DFPref != 50000 || e.MACs != 1 {
+		t.Fatalf("after adding: local ES %+v (listed %v), want on g1, up, DF (no peers), preference 50000, the static MAC", e, ok)
+	}
+	if m := l.staticMAC(ctx); m.Type != "local" || m.ESI != dmnESI {
+		t.Errorf("after adding: static MAC %+v, want on ES %s", m, dmnESI)
+	}
+	steps, _ := l.traceSteps(ctx, "u0", dmnStaticMAC)
+	if steps["fdb"] != "es" || steps["ethernet segment key"] == "" {
+		t.Errorf("after adding: VXLAN to the static MAC: %v, want its ES", steps)
+	}
+	// An ES entry in the FDB and a hairpin drop: the port's entry carries
+	// the ES (without it, the frame would be sent to the ES's port).
+	if steps, reason := l.traceSteps(ctx, "g1", dmnStaticMAC); steps["fdb"] != "es" || !strings.Contains(reason, "hairpin") {
+		t.Errorf("after adding: a frame from g1 to a MAC on g1's ES: %v %q, want a hairpin drop on the ES", steps, reason)
+	}
+	if it := l.iface(ctx, "g1"); it.ESI != dmnESI {
+		t.Errorf("after adding: g1 shows ESI %q", it.ESI)
+	}
+
+	// A change in place: the DF preference.
+	l.tail = dmnMH + strings.Replace(dmnES, "50000", "100", 1)
+	l.writeConfig("")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent("es", "df preference 50000 -> 100")
+	if e, ok := l.localES(ctx); !ok || e.DFPref != 100 || e.Interface != "g1" {
+		t.Errorf("after changing the preference: %+v", e)
+	}
+
+	l.tail = dmnMH
+	l.writeConfig("")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent("es", "removed from g1")
+	waitEvent("config", "reloaded")
+	noES("after removing")
+	select {
+	case <-d.exited:
+		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
+	default:
+	}
+}
+
+// TestDaemonInterfaceRecreated: the access port deleted and created again
+// (a new ifindex) under traffic: the daemon marks it down while it is
+// gone, then re-attaches the program, writes the port entry for the new
+// ifindex, moves the port's ES and static MAC there, and forwards again.
+func TestDaemonInterfaceRecreated(t *testing.T) {
+	l := newDaemonLab(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.static = "    static_macs:\n      - mac: " + dmnStaticMAC + "\n        interface: g1\n"
+	l.tail = dmnMH + dmnES
+	l.writeConfig("")
+	d := l.start()
+	waitEvent := l.events(ctx)
+	l.addMACs("02:aa:00:00:00:00", dmnMACs)
+	old := l.iface(ctx, "g1")
+
+	forwards := func(when string) {
+		t.Helper()
+		var stop atomic.Bool
+		before := l.delivered()
+		sentc := l.traffic(&stop)
+		time.Sleep(200 * time.Millisecond)
+		stop.Store(true)
+		sent := <-sentc
+		time.Sleep(50 * time.Millisecond)
+		if got := l.delivered() - before; sent == 0 || got != sent {
+			t.Fatalf("%s: %d frames sent through g1, %d reached the remote VTEP", when, sent, got)
+		}
+	}
+	forwards("before")
+
+	if err := l.gen.IP(ctx, "link", "del", "g0"); err != nil { // and its peer g1
+		t.Fatal(err)
+	}
+	waitEvent("interface", "g1 (ifindex "+fmt.Sprint(old.Ifindex)+") deleted")
+	if it := l.iface(ctx, "g1"); it.Ifindex != 0 || it.Up || it.Attach != "" {
+		t.Errorf("while deleted: g1 %+v, want no ifindex, down, nothing attached", it)
+	}
+	if e, ok := l.localES(ctx); !ok || e.Up {
+		t.Errorf("while deleted: its ES %+v should be down", e)
+	}
+
+	v, err := l.top.AddVeth(ctx, l.gen, "g0", l.sut, "g1", 1600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.B.Ifindex == old.Ifindex {
+		t.Fatalf("g1 came back with the same ifindex %d: the test proves nothing", old.Ifindex)
+	}
+	l.g0 = v.A.Ifindex
+	if err := l.gen.Do(func() error { return l.bench.AttachPass(v.A.Ifindex) }); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent("interface", fmt.Sprintf("g1 is back as ifindex %d", v.B.Ifindex))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		it := l.iface(ctx, "g1")
+		e, _ := l.localES(ctx)
+		if it.Ifindex == v.B.Ifindex && it.Attach != "" && it.Up && e.Up {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after re-creation: g1 %+v, ES %+v: want ifindex %d, attached, both up", it, e, v.B.Ifindex)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if e, _ := l.localES(ctx); e.Interface != "g1" {
+		t.Errorf("the ES's port is %q, want g1 (its new ifindex)", e.Interface)
+	}
+	if m := l.staticMAC(ctx); m.Interface != "g1" || m.ESI != dmnESI {
+		t.Errorf("the static MAC %+v should be on g1's new ifindex, on the ES", m)
+	}
+	if steps, reason := l.traceSteps(ctx, "g1", dmnStaticMAC); steps["fdb"] != "es" || !strings.Contains(reason, "hairpin") {
+		t.Errorf("a frame from the new g1 to a MAC on its ES: %v %q, want a hairpin drop on the ES (the new port entry carries it)", steps, reason)
+	}
+	forwards("after re-creation")
+	select {
+	case <-d.exited:
+		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
+	default:
 	}
 }
