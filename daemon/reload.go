@@ -229,7 +229,12 @@ func (d *Daemon) reloadESes(ctx context.Context, ch *config.Changes, next *confi
 		}
 		return added[name]
 	}
-	ids, err := d.ctrl.SetLocalESes(ctx, localESes(next, ifindexOf), portUp)
+	want := localESes(next, ifindexOf)
+	up := make(map[uint32]bool, len(want)) // read here: no syscall while holding the control loop
+	for _, l := range want {
+		up[l.Ifindex] = portUp(l.Ifindex)
+	}
+	ids, err := d.ctrl.SetLocalESes(ctx, want, func(ifindex uint32) bool { return up[ifindex] })
 	if err != nil {
 		return nil, fmt.Errorf("ethernet segments not changed: %w", err)
 	}
