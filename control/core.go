@@ -148,7 +148,7 @@ func (m *mac) pathIndex(k *evpn.RouteKey) int {
 
 // macOf is the state of MAC mk, or nil.
 func (c *core) macOf(mk macKey) *mac {
-	m := c.macs[mk.mac]
+	m := c.macs.get(mk.mac)
 	for m != nil && m.key.vni != mk.vni {
 		m = m.next
 	}
@@ -160,23 +160,23 @@ func (c *core) newMAC(mk macKey) *mac {
 	var m *mac
 	if n := len(c.freeMACs); n > 0 {
 		m, c.freeMACs = c.freeMACs[n-1], c.freeMACs[:n-1]
-		m.key, m.next = mk, c.macs[mk.mac]
+		m.key, m.next = mk, c.macs.get(mk.mac)
 	} else {
-		m = &mac{key: mk, next: c.macs[mk.mac]}
+		m = &mac{key: mk, next: c.macs.get(mk.mac)}
 	}
 	m.paths = m.path0[:0]
-	c.macs[mk.mac] = m
+	c.macs.set(mk.mac, m)
 	c.nMACs++
 	return m
 }
 
 // dropMAC forgets m.
 func (c *core) dropMAC(m *mac) {
-	if head := c.macs[m.key.mac]; head == m {
+	if head := c.macs.get(m.key.mac); head == m {
 		if m.next == nil {
-			delete(c.macs, m.key.mac)
+			c.macs.del(m.key.mac)
 		} else {
-			c.macs[m.key.mac] = m.next
+			c.macs.set(m.key.mac, m.next)
 		}
 	} else {
 		for p := head; p != nil; p = p.next {
@@ -197,9 +197,15 @@ func (c *core) dropMAC(m *mac) {
 
 // eachMAC calls fn for every MAC, in no particular order.
 func (c *core) eachMAC(fn func(*mac)) {
-	for _, m := range c.macs {
-		for ; m != nil; m = m.next {
+	// From a list of the chains: fn may drop the MAC it is given (a
+	// flush), which moves entries of the table and unlinks m.next.
+	heads := make([]*mac, 0, c.macs.len())
+	c.macs.each(func(m *mac) { heads = append(heads, m) })
+	for _, m := range heads {
+		for m != nil {
+			next := m.next
 			fn(m)
+			m = next
 		}
 	}
 }
@@ -261,10 +267,10 @@ type core struct {
 	esIDs      idPool
 	ess        map[evpn.ESI]*es
 	byPort     map[uint32]*es
-	macs       map[evpn.MAC]*mac // by address; see mac.next
-	nMACs      int               // MACs in all BDs
-	freeMACs   []*mac            // dropped MACs kept for reuse (dropMAC): at most the peak of nMACs
-	nMACPaths  int               // type-2 paths (kept in their MACs, not in rib)
+	macs       macTable // by address; see mac.next
+	nMACs      int      // MACs in all BDs
+	freeMACs   []*mac   // dropped MACs kept for reuse (dropMAC): at most the peak of nMACs
+	nMACPaths  int      // type-2 paths (kept in their MACs, not in rib)
 	flood      map[uint32]map[netip.Addr]int
 	uplinks    map[uint32]bool
 
@@ -303,8 +309,8 @@ type core struct {
 	deferFlush bool
 	// pendingFlush: a flush waits for the loop (see Controller.do).
 	pendingFlush bool
-	// ribRoom and macsRoom: see grown.
-	ribRoom, macsRoom int
+	// ribRoom: see grown.
+	ribRoom int
 }
 
 func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, error) {
@@ -319,7 +325,7 @@ func newCore(cfg Config, dp Dataplane, ul Underlay, sink RouteSink) (*core, erro
 		cfg: cfg, dp: dp, ul: ul, sink: sink, log: cfg.Logger, now: time.Now, timer: func(time.Time) {},
 		bds: map[uint32]bool{}, rib: map[evpn.RouteKey]evpn.Path{}, vteps: map[netip.Addr]*vtep{},
 		nhIDs: nhg.NewNextHopIDAllocator(), groups: groups, esIDs: newIDPool(1, dataplane.MaxES-1),
-		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{}, macs: map[evpn.MAC]*mac{},
+		ess: map[evpn.ESI]*es{}, byPort: map[uint32]*es{},
 		flood: map[uint32]map[netip.Addr]int{}, uplinks: map[uint32]bool{},
 		dirtyES: map[evpn.ESI]struct{}{}, stagingSet: map[evpn.ESI]struct{}{},
 		heldGroups: map[uint32][]nhg.Bucket{},
@@ -411,7 +417,9 @@ func (c *core) reserveDirty(n int) {
 // reserveN makes room for routes more RIB entries and macs more MACs.
 func (c *core) reserveN(routes, macs int) {
 	c.rib = grown(c.rib, routes, &c.ribRoom)
-	c.macs = grown(c.macs, macs, &c.macsRoom)
+	if macs >= reserveMin {
+		c.macs.reserve(macs)
+	}
 }
 
 // grown returns m, or a copy of it with room for n more entries when n is
@@ -524,7 +532,7 @@ func (c *core) applyMAC(p *evpn.Path, r evpn.MACIPRoute) {
 	key := r.Key()
 	var om *mac
 	oi := -1
-	for m := c.macs[r.MAC]; m != nil && oi < 0; m = m.next {
+	for m := c.macs.get(r.MAC); m != nil && oi < 0; m = m.next {
 		if oi = m.pathIndex(&key); oi >= 0 {
 			om = m
 		}
@@ -1092,7 +1100,9 @@ func (c *core) flushMAC(m *mac) {
 	}
 	switch {
 	case !ok && m.installed != nil:
-		c.write(c.dp.DeleteFDB(dataplane.FDBKey{BD: mk.vni, MAC: mk.mac}), &c.stats.FDBWrites)
+		if c.fdbBatch.del(dataplane.FDBKey{BD: mk.vni, MAC: mk.mac}) {
+			c.writeFDBBatch()
+		}
 		m.installed = nil
 	case ok && (m.installed == nil || *m.installed != want):
 		if c.fdbBatch.add(m, want) {
@@ -1176,11 +1186,25 @@ const fdbBatchMax = 4096
 // larger one (a mass injection) is let go.
 const maxKeptDirty = 1 << 16
 
-// fdbBatch is a flush's pending FDB writes, for one Dataplane.SetFDBBatch.
+// fdbBatch is a flush's pending FDB writes, for one Dataplane.SetFDBBatch,
+// and its removals, for one Dataplane.DeleteFDBBatch. A flush touches each
+// MAC once, so no key is both written and removed in one batch.
 type fdbBatch struct {
 	keys    []dataplane.FDBKey
 	entries []dataplane.FDBEntry
 	macs    []*mac
+	dels    []dataplane.FDBKey
+}
+
+// del queues the removal of k's entry and reports whether the batch is
+// full. The key, not the MAC: a MAC with no entry left is dropped (and
+// reused) before the batch is written.
+func (b *fdbBatch) del(k dataplane.FDBKey) bool {
+	if b.dels == nil {
+		b.dels = make([]dataplane.FDBKey, 0, fdbBatchMax)
+	}
+	b.dels = append(b.dels, k)
+	return len(b.dels) >= fdbBatchMax
 }
 
 // add queues m's new entry e and reports whether the batch is full.
@@ -1201,6 +1225,16 @@ func (b *fdbBatch) add(m *mac, e dataplane.FDBEntry) bool {
 // by one, so that each gets its own outcome, as if the batch were not.
 func (c *core) writeFDBBatch() {
 	b := &c.fdbBatch
+	if len(b.dels) > 0 {
+		if _, err := c.dp.DeleteFDBBatch(b.dels); err == nil {
+			c.stats.FDBWrites += uint64(len(b.dels))
+		} else {
+			for _, k := range b.dels {
+				c.write(c.dp.DeleteFDB(k), &c.stats.FDBWrites)
+			}
+		}
+		b.dels = b.dels[:0]
+	}
 	if len(b.keys) == 0 {
 		return
 	}

@@ -66,6 +66,25 @@ func (f *fakeDP) SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEnt
 	return len(keys), nil
 }
 
+// DeleteFDBBatch checks every key's BD first, as the dataplane does.
+func (f *fakeDP) DeleteFDBBatch(keys []dataplane.FDBKey) (int, error) {
+	for i, k := range keys {
+		if !f.bds[k.BD] {
+			return 0, fmt.Errorf("fdb batch entry %d: BD %d not declared", i, k.BD)
+		}
+	}
+	n := 0
+	for _, k := range keys {
+		f.writes["fdb"]++
+		if _, ok := f.fdb[k]; ok {
+			delete(f.fdb, k)
+			n++
+		}
+	}
+	f.batches++
+	return n, nil
+}
+
 func (f *fakeDP) DeleteFDB(k dataplane.FDBKey) error {
 	f.writes["fdb"]++
 	if _, ok := f.fdb[k]; !ok {

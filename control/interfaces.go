@@ -17,6 +17,10 @@ type Dataplane interface {
 	// with SetFDB, one by one.
 	SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error)
 	DeleteFDB(k dataplane.FDBKey) error
+	// DeleteFDBBatch removes the entries of keys (missing ones are
+	// skipped) and returns how many it removed. On an error the loop
+	// deletes them with DeleteFDB, one by one.
+	DeleteFDBBatch(keys []dataplane.FDBKey) (int, error)
 	SetES(id uint32, es dataplane.ES) error
 	DeleteES(id uint32) error
 	SetNextHop(id uint32, nh dataplane.NextHop) error

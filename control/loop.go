@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fwdplane/fwd/evpn"
+	"github.com/fwdplane/fwd/internal/prefetch"
 	"github.com/fwdplane/fwd/vxlan"
 )
 
@@ -209,8 +210,20 @@ func (c *Controller) ApplyMACs(ctx context.Context, n int, tmpl evpn.Path, mac f
 		before := k.stats
 		k.reserveN(0, grow)
 		k.reserveDirty(n)
+		// The MACs a few routes ahead, their table slots prefetched
+		// (see macTable): ahead[i%len(ahead)] is route i's.
+		var ahead [prefetch.Distance]evpn.MAC
+		for i := range min(n, len(ahead)) {
+			ahead[i] = mac(i)
+			k.macs.prefetch(ahead[i])
+		}
 		for i := range n {
-			if r.MAC = mac(i); r.MAC.IsZero() {
+			r.MAC = ahead[i%len(ahead)]
+			if j := i + len(ahead); j < n {
+				ahead[i%len(ahead)] = mac(j)
+				k.macs.prefetch(ahead[i%len(ahead)])
+			}
+			if r.MAC.IsZero() {
 				res.Rejected++
 				if len(res.Errors) < maxReportedErrors {
 					res.Errors = append(res.Errors, fmt.Sprintf("route %d: MAC must not be zero", i))
@@ -247,6 +260,11 @@ func (c *Controller) apply(ctx context.Context, n int, at func(int) evpn.Path, r
 		reserve(k)
 		k.reserveDirty(n)
 		for i := range n {
+			if j := i + prefetch.Distance; j < n {
+				if r, ok := at(j).Route.(evpn.MACIPRoute); ok {
+					k.macs.prefetch(r.MAC)
+				}
+			}
 			p := at(i)
 			if err := k.apply(p); err != nil {
 				res.Rejected++

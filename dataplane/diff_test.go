@@ -128,7 +128,7 @@ func (e *diffEnv) churnFDB(r *rand.Rand) error {
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		e.d.fdb.mu.Lock()
-		n := len(e.d.fdb.reusable)
+		n := e.d.fdb.nReusable
 		e.d.fdb.mu.Unlock()
 		if n >= len(fill) {
 			break

@@ -9,6 +9,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwdplane/fwd/internal/prefetch"
 )
 
 // FDB layout constants, mirroring bpf/fwd.h.
@@ -43,9 +45,14 @@ type fdbTable struct {
 	// path's per-CPU caches drop what they hold.
 	gen *words
 
-	mu       sync.Mutex
-	count    int
-	reusable map[uint32]struct{}
+	mu    sync.Mutex
+	count int
+	// reusable has a bit per slot: a tombstone no reader can still be
+	// looking at, free for a new entry. A bitmap (2M slots: 256 KiB)
+	// rather than a map: a batch that refills a withdrawn table tests a
+	// bit per entry, from memory that stays cached.
+	reusable  []uint64
+	nReusable int
 }
 
 func newFDBTable(m, gen *ebpf.Map, g *grace) (*fdbTable, error) {
@@ -57,7 +64,7 @@ func newFDBTable(m, gen *ebpf.Map, g *grace) (*fdbTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap fdb: %w", err)
 	}
-	t := &fdbTable{mem: mem, mask: n - 1, g: g, reusable: make(map[uint32]struct{})}
+	t := &fdbTable{mem: mem, mask: n - 1, g: g, reusable: make([]uint64, (n+63)/64)}
 	if t.gen, err = mmapWords(gen); err != nil {
 		_ = unix.Munmap(mem)
 		return nil, fmt.Errorf("map fdb generation: %w", err)
@@ -100,6 +107,13 @@ func (t *fdbTable) close() error {
 // the writes it covers (write the table first, then bump).
 func (t *fdbTable) bump() { t.gen.add(0, 1) }
 
+// prefetch starts loading the slot where a lookup of key begins: a batch
+// prefetches the entries ahead of the one it writes, so that their cache
+// misses overlap instead of following one another.
+func (t *fdbTable) prefetch(key uint64) {
+	prefetch.Line(unsafe.Pointer(&t.mem[uintptr(fdbIndex(key)&t.mask)*fdbSlot]))
+}
+
 func fdbIndex(key uint64) uint32 { return uint32((key * fdbHashMul) >> 32) }
 
 func fdbMakeKey(idx uint16, mac [6]byte) uint64 {
@@ -136,7 +150,7 @@ func (t *fdbTable) set(key, val uint64) error {
 			break
 		}
 		if k == fdbTomb && free < 0 {
-			if _, ok := t.reusable[idx]; ok {
+			if t.isReusable(idx) {
 				free = int64(idx)
 			}
 		}
@@ -145,7 +159,7 @@ func (t *fdbTable) set(key, val uint64) error {
 		return errFDBFull
 	}
 	idx := uint32(free)
-	delete(t.reusable, idx)
+	t.setReusable(idx, false)
 	t.val(idx).Store(val) // value first, then the key that publishes it
 	t.key(idx).Store(key)
 	t.count++
@@ -168,7 +182,7 @@ func (t *fdbTable) lookup(key uint64) (uint64, bool) {
 }
 
 // del tombstones key. Call with t.mu held.
-func (t *fdbTable) del(key uint64) bool {
+func (t *fdbTable) del(key uint64, gone *[]uint32) bool {
 	h := fdbIndex(key)
 	for i := uint32(0); i < fdbProbes; i++ {
 		idx := (h + i) & t.mask
@@ -176,7 +190,7 @@ func (t *fdbTable) del(key uint64) bool {
 		case key:
 			t.key(idx).Store(fdbTomb)
 			t.count--
-			t.recycle([]uint32{idx})
+			*gone = append(*gone, idx)
 			return true
 		case 0:
 			return false
@@ -185,13 +199,28 @@ func (t *fdbTable) del(key uint64) bool {
 	return false
 }
 
+func (t *fdbTable) isReusable(i uint32) bool { return t.reusable[i/64]&(1<<(i%64)) != 0 }
+
+// setReusable sets or clears slot i's reusable bit.
+func (t *fdbTable) setReusable(i uint32, on bool) {
+	w, b := &t.reusable[i/64], uint64(1)<<(i%64)
+	switch {
+	case on && *w&b == 0:
+		*w |= b
+		t.nReusable++
+	case !on && *w&b != 0:
+		*w &^= b
+		t.nReusable--
+	}
+}
+
 // recycle makes tombstoned slots reusable once no reader can hold them.
 func (t *fdbTable) recycle(idx []uint32) {
 	t.g.after(func() {
 		t.mu.Lock()
 		for _, i := range idx {
 			if t.key(i).Load() == fdbTomb {
-				t.reusable[i] = struct{}{}
+				t.setReusable(i, true)
 			}
 		}
 		t.mu.Unlock()
@@ -245,20 +274,11 @@ func (d *Dataplane) FDB(k FDBKey) (FDBEntry, error) {
 
 // DeleteFDB removes the entry for k.
 func (d *Dataplane) DeleteFDB(k FDBKey) error {
-	idx, err := d.bdIndex(k.BD)
-	if err != nil {
-		return err
+	n, err := d.DeleteFDBBatch([]FDBKey{k})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
 	}
-	d.fdb.mu.Lock()
-	ok := d.fdb.del(fdbMakeKey(idx, k.MAC))
-	if ok {
-		d.fdb.bump()
-	}
-	d.fdb.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
-	}
-	return nil
+	return err
 }
 
 // SetFDBBatch installs many entries. Every entry is checked first; on a
@@ -268,24 +288,24 @@ func (d *Dataplane) SetFDBBatch(keys []FDBKey, entries []FDBEntry) (int, error) 
 	if len(keys) != len(entries) {
 		return 0, fmt.Errorf("fdb batch: %d keys, %d entries: %w", len(keys), len(entries), ErrInvalid)
 	}
-	idx := make(map[uint32]uint16)
 	for i := range keys {
 		if err := validFDB(keys[i], entries[i]); err != nil {
 			return 0, fmt.Errorf("fdb batch entry %d: %w", i, err)
 		}
-		if _, ok := idx[keys[i].BD]; !ok {
-			bi, err := d.bdIndex(keys[i].BD)
-			if err != nil {
-				return 0, fmt.Errorf("fdb batch entry %d: %w", i, err)
-			}
-			idx[keys[i].BD] = bi
-		}
+	}
+	key, err := d.fdbKeys(keys)
+	if err != nil || len(keys) == 0 {
+		return 0, err
 	}
 	d.fdb.mu.Lock()
 	defer d.fdb.mu.Unlock()
 	defer d.fdb.bump() // also after a partial batch
-	for i, k := range keys {
-		if err := d.fdb.set(fdbMakeKey(idx[k.BD], k.MAC), fdbMakeVal(entries[i])); err != nil {
+	for i := range keys {
+		if j := i + prefetch.Distance; j < len(keys) {
+			d.fdb.prefetch(key(&keys[j]))
+		}
+		k := &keys[i]
+		if err := d.fdb.set(key(k), fdbMakeVal(entries[i])); err != nil {
 			return i, fmt.Errorf("fdb batch entry %d (%d/%x): %w", i, k.BD, k.MAC, err)
 		}
 	}
@@ -293,19 +313,59 @@ func (d *Dataplane) SetFDBBatch(keys []FDBKey, entries []FDBEntry) (int, error) 
 }
 
 // DeleteFDBBatch removes many entries; missing ones are skipped. It returns
-// how many were deleted.
+// how many were deleted. Every key's BD is checked first: on an error
+// nothing is deleted. The deleted slots are recycled after one grace period
+// for the whole batch.
 func (d *Dataplane) DeleteFDBBatch(keys []FDBKey) (int, error) {
-	n := 0
-	for _, k := range keys {
-		err := d.DeleteFDB(k)
-		switch {
-		case err == nil:
-			n++
-		case !isNotFound(err):
-			return n, err
-		}
+	key, err := d.fdbKeys(keys)
+	if err != nil || len(keys) == 0 {
+		return 0, err
 	}
-	return n, nil
+	var gone []uint32
+	d.fdb.mu.Lock()
+	defer d.fdb.mu.Unlock()
+	for i := range keys {
+		if j := i + prefetch.Distance; j < len(keys) {
+			d.fdb.prefetch(key(&keys[j]))
+		}
+		d.fdb.del(key(&keys[i]), &gone)
+	}
+	if len(gone) > 0 {
+		d.fdb.bump()
+		d.fdb.recycle(gone)
+	}
+	return len(gone), nil
+}
+
+// fdbKeys checks that every key's BD is declared and returns the function
+// that makes a key's table key. Batches are mostly of one BD: it remembers
+// the last one's index.
+func (d *Dataplane) fdbKeys(keys []FDBKey) (func(*FDBKey) uint64, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	idx := make(map[uint32]uint16, 1)
+	for i := range keys {
+		bd := keys[i].BD
+		if i > 0 && bd == keys[i-1].BD {
+			continue
+		}
+		if _, ok := idx[bd]; ok {
+			continue
+		}
+		bi, err := d.bdIndex(bd)
+		if err != nil {
+			return nil, fmt.Errorf("fdb batch entry %d: %w", i, err)
+		}
+		idx[bd] = bi
+	}
+	lastBD, lastIdx := keys[0].BD, idx[keys[0].BD]
+	return func(k *FDBKey) uint64 {
+		if k.BD != lastBD {
+			lastBD, lastIdx = k.BD, idx[k.BD]
+		}
+		return fdbMakeKey(lastIdx, k.MAC)
+	}, nil
 }
 
 // FDBCount returns the number of FDB entries.

@@ -56,6 +56,13 @@ func TestFDBTable(t *testing.T) {
 	if err := d.DeleteFDB(keys[0]); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("double delete: %v", err)
 	}
+	// A batch with a key in an undeclared BD is refused whole.
+	if n, err := d.DeleteFDBBatch([]FDBKey{keys[1000], {BD: 4242, MAC: keys[1000].MAC}}); !errors.Is(err, ErrInvalid) || n != 0 {
+		t.Fatalf("batch with an undeclared BD: deleted %d, %v", n, err)
+	}
+	if _, err := d.FDB(keys[1000]); err != nil {
+		t.Fatalf("a refused batch deleted an entry: %v", err)
+	}
 	// Entries behind tombstones stay reachable.
 	for i := 1000; i < len(keys); i++ {
 		if _, err := d.FDB(keys[i]); err != nil {
@@ -66,7 +73,7 @@ func TestFDBTable(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		d.fdb.mu.Lock()
-		n := len(d.fdb.reusable)
+		n := d.fdb.nReusable
 		d.fdb.mu.Unlock()
 		if n == 1000 {
 			break

@@ -15,8 +15,6 @@ func notFound(err error) error {
 	return err
 }
 
-func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
 func validIfindex(ifindex uint32) error {
 	if ifindex == 0 || ifindex >= MaxIfindex {
 		return fmt.Errorf("ifindex %d: the fast path indexes ports by ifindex, 1-%d: %w", ifindex, MaxIfindex-1, ErrInvalid)
