@@ -236,11 +236,24 @@ func (c *Controller) VTEPs(ctx context.Context) ([]VTEPView, error) {
 	return out, err
 }
 
-// Groups returns the nexthop groups the loop owns, by ID.
+// Groups returns the nexthop groups the loop owns, by ID. An entry's Refs
+// is what forwards through it, as FRR's RefCnt: the MACs behind the ES
+// whose group it is (a remote ES's group, or a local ES's backup group).
 func (c *Controller) Groups(ctx context.Context) ([]nhg.Entry, error) {
 	var out []nhg.Entry
 	err := c.do(ctx, func(k *core) error {
 		out = k.groups.Entries()
+		users := make(map[uint32]int, len(k.ess))
+		for _, e := range k.ess {
+			for _, id := range []uint32{e.group, e.backup} {
+				if id != 0 {
+					users[id] += len(e.macs)
+				}
+			}
+		}
+		for i := range out {
+			out[i].Refs += users[out[i].Group.ID]
+		}
 		return nil
 	})
 	slices.SortFunc(out, func(a, b nhg.Entry) int { return int(a.Group.ID) - int(b.Group.ID) })

@@ -112,6 +112,15 @@ func TestQueries(t *testing.T) {
 	if err != nil || len(groups) == 0 {
 		t.Errorf("groups: %+v %v", groups, err)
 	}
+	// A group's users are the MACs behind its ES: one behind the remote
+	// ES, two (a synced and a local one) behind the local ES's backup.
+	refs := map[uint32]int{}
+	for _, g := range groups {
+		refs[g.Group.ID] = g.Refs
+	}
+	if loc.BackupGroup == 0 || refs[rem.Group] != 1 || refs[loc.BackupGroup] != 2 {
+		t.Errorf("group refs %v: want 1 for the remote ES's group %d, 2 for the local ES's backup %d", refs, rem.Group, loc.BackupGroup)
+	}
 	t2, err := ctrl.Routes(ctx, evpn.RouteTypeMACIP)
 	if err != nil || len(t2) != 3 {
 		t.Errorf("type-2 routes: %d %v", len(t2), err)
