@@ -1,13 +1,11 @@
 package lab_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -160,60 +158,26 @@ dataplane:
 	}
 }
 
-// daemonProc is one daemon process.
-type daemonProc struct {
-	cmd    *exec.Cmd
-	log    *bytes.Buffer
-	exited chan struct{} // closed when it has exited; then err is its end
-	err    error
-}
-
 // start runs `fwd daemon` in the node's namespace and waits for its API.
-func (l *daemonLab) start() *daemonProc {
+func (l *daemonLab) start() *lab.Daemon {
 	l.t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	p := &daemonProc{log: &bytes.Buffer{}, exited: make(chan struct{})}
-	// nsenter, not ip netns exec: that one mounts a fresh /sys, without
-	// the bpffs where the daemon pins its maps.
-	p.cmd = exec.Command("nsenter", "--net=/run/netns/"+l.sut.Full, self)
-	p.cmd.Env = append(os.Environ(), daemonArgsEnv+"=daemon --config "+l.cfg+" --restart-window "+dmnWindow.String())
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
+	env := []string{daemonArgsEnv + "=daemon --config " + l.cfg + " --restart-window " + dmnWindow.String()}
+	ready := func(ctx context.Context) error { _, err := l.client.Status(ctx); return err }
+	d, err := lab.StartDaemon(context.Background(), l.sut, []string{self}, env, ready, 20*time.Second)
+	if err != nil {
 		l.t.Fatal(err)
 	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	l.t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
+		d.Kill()
 		if l.t.Failed() {
-			l.t.Logf("daemon %d log:\n%s", p.cmd.Process.Pid, p.log)
+			l.t.Logf("daemon %d log:\n%s", d.PID(), d.Log())
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := l.client.Status(ctx)
-		cancel()
-		if err == nil {
-			return p
-		}
-		select {
-		case <-p.exited:
-			l.t.Fatalf("daemon exited (%v) before its API answered:\n%s", p.err, p.log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("the daemon's API did not answer in 20 s: %v\n%s", err, p.log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return d
 }
 
 // traffic sends frames to the dmnMACs MACs at a paced rate until stop is
@@ -326,10 +290,10 @@ func TestDaemonRestartUnderTraffic(t *testing.T) {
 	}
 
 	// kill -9, by PID: the pinned program and maps keep forwarding.
-	if err := d1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := d1.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-d1.exited
+	<-d1.Exited()
 	dead := l.delivered()
 	time.Sleep(300 * time.Millisecond)
 	if l.delivered() == dead {
@@ -372,12 +336,12 @@ func TestDaemonRestartUnderTraffic(t *testing.T) {
 	}
 
 	// A clean stop keeps the program attached and forwarding.
-	if err := d2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d2.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	<-d2.exited
-	if d2.err != nil {
-		t.Fatalf("clean stop: %v\n%s", d2.err, d2.log)
+	<-d2.Exited()
+	if d2.Err() != nil {
+		t.Fatalf("clean stop: %v\n%s", d2.Err(), d2.Log())
 	}
 	stop.Store(false)
 	sentc = l.traffic(&stop)
@@ -411,7 +375,7 @@ func TestDaemonReload(t *testing.T) {
 	if err := os.WriteFile(l.cfg, []byte(strings.Replace(string(good), "vtep4: 192.0.2.1", "vtep4: 192.0.2.300", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	ev := waitEvent("config", "reload refused")
@@ -442,7 +406,7 @@ func TestDaemonReload(t *testing.T) {
 		t.Fatal("VLAN 200 is bridged before it is configured")
 	}
 	l.writeConfig("    vlans:\n      - vlan: 200\n        vni: 200\n")
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent("config", "reloaded")
@@ -466,8 +430,8 @@ func TestDaemonReload(t *testing.T) {
 		t.Fatalf("after a good reload: %+v %v", st, err)
 	}
 	select {
-	case <-d.exited:
-		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
+	case <-d.Exited():
+		t.Fatalf("the daemon exited: %v\n%s", d.Err(), d.Log())
 	default:
 	}
 }
@@ -487,12 +451,12 @@ func TestDaemonStopDetaches(t *testing.T) {
 	if l.delivered() == 0 {
 		t.Fatal("no traffic through the daemon")
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	<-d.exited
-	if d.err != nil {
-		t.Fatalf("clean stop: %v\n%s", d.err, d.log)
+	<-d.Exited()
+	if d.Err() != nil {
+		t.Fatalf("clean stop: %v\n%s", d.Err(), d.Log())
 	}
 	time.Sleep(50 * time.Millisecond)
 	before := l.delivered()
@@ -500,8 +464,8 @@ func TestDaemonStopDetaches(t *testing.T) {
 	if got := l.delivered(); got != before {
 		t.Fatalf("%d frames forwarded after a clean stop with keep_xdp_on_stop: false", got-before)
 	}
-	if !strings.Contains(d.log.String(), "the program is detached") {
-		t.Errorf("the daemon did not say it detached:\n%s", d.log)
+	if !strings.Contains(d.Log(), "the program is detached") {
+		t.Errorf("the daemon did not say it detached:\n%s", d.Log())
 	}
 }
 
@@ -618,7 +582,7 @@ func TestDaemonReloadES(t *testing.T) {
 
 	l.tail = dmnMH + dmnES
 	l.writeConfig("")
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	ev := waitEvent("config", "reloaded")
@@ -648,7 +612,7 @@ func TestDaemonReloadES(t *testing.T) {
 	// A change in place: the DF preference.
 	l.tail = dmnMH + strings.Replace(dmnES, "50000", "100", 1)
 	l.writeConfig("")
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent("es", "df preference 50000 -> 100")
@@ -658,15 +622,15 @@ func TestDaemonReloadES(t *testing.T) {
 
 	l.tail = dmnMH
 	l.writeConfig("")
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent("es", "removed from g1")
 	waitEvent("config", "reloaded")
 	noES("after removing")
 	select {
-	case <-d.exited:
-		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
+	case <-d.Exited():
+		t.Fatalf("the daemon exited: %v\n%s", d.Err(), d.Log())
 	default:
 	}
 }
@@ -748,8 +712,8 @@ func TestDaemonInterfaceRecreated(t *testing.T) {
 	}
 	forwards("after re-creation")
 	select {
-	case <-d.exited:
-		t.Fatalf("the daemon exited: %v\n%s", d.err, d.log)
+	case <-d.Exited():
+		t.Fatalf("the daemon exited: %v\n%s", d.Err(), d.Log())
 	default:
 	}
 }

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -97,54 +94,19 @@ func daemonStarter(exe string, env []string) bench.StartFwd {
 			os.RemoveAll(dir)
 			return nil, nil, err
 		}
-		var log bytes.Buffer
-		args := append([]string{"--net=/run/netns/" + ns.Full, exe, "daemon", "--config", path}, strings.Fields(os.Getenv("FWD_BENCH_DAEMON_FLAGS"))...)
-		c := exec.Command("nsenter", args...)
-		c.Env = append(os.Environ(), env...)
-		c.Stdout, c.Stderr = &log, &log
-		if err := c.Start(); err != nil {
+		client := api.NewClient(cfg.API.Socket)
+		ready := func(ctx context.Context) error { _, err := client.Status(ctx); return err }
+		argv := append([]string{exe, "daemon", "--config", path}, strings.Fields(os.Getenv("FWD_BENCH_DAEMON_FLAGS"))...)
+		d, err := lab.StartDaemon(ctx, ns, argv, env, ready, 30*time.Second)
+		if err != nil {
 			os.RemoveAll(dir)
-			return nil, nil, err
+			os.RemoveAll(cfg.Dataplane.PinDir)
+			return nil, nil, fmt.Errorf("fwd daemon: %w", err)
 		}
-		exited := make(chan struct{}) // closed when it has exited, with werr
-		var werr error
-		go func() { werr = c.Wait(); close(exited) }()
 		stop := func() error {
 			defer os.RemoveAll(dir)
 			defer os.RemoveAll(cfg.Dataplane.PinDir)
-			_ = c.Process.Signal(syscall.SIGTERM) // by PID: the process started here
-			select {
-			case <-exited:
-				if werr != nil {
-					return fmt.Errorf("fwd daemon: %w\n%s", werr, log.String())
-				}
-				return nil
-			case <-time.After(30 * time.Second):
-				_ = c.Process.Kill()
-				<-exited
-				return fmt.Errorf("fwd daemon did not stop in 30 s\n%s", log.String())
-			}
-		}
-		client := api.NewClient(cfg.API.Socket)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			cctx, cancel := context.WithTimeout(ctx, time.Second)
-			_, err := client.Status(cctx)
-			cancel()
-			if err == nil {
-				break
-			}
-			select {
-			case <-exited:
-				os.RemoveAll(dir)
-				return nil, nil, fmt.Errorf("fwd daemon exited (%v) before its API answered:\n%s", werr, log.String())
-			default:
-			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				_ = stop()
-				return nil, nil, fmt.Errorf("fwd daemon's API did not answer: %v\n%s", err, log.String())
-			}
-			time.Sleep(50 * time.Millisecond)
+			return d.Stop(30 * time.Second)
 		}
 		return apiInjector{client}, stop, nil
 	}
