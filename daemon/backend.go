@@ -818,11 +818,18 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 		out.Steps = append(out.Steps, api.TraceStep{What: what, Key: key, Result: result})
 	}
 	step("port", r.Interface, p.cfg.Role.String())
+	d.mu.Lock()
+	port := d.cfg.Dataplane.VXLANPort
+	d.mu.Unlock()
+	if port == 0 {
+		port = config.DefaultVXLANPort
+	}
+	bdKey, dst := traceKeys(frame, port)
 	if tr.BD != 0 {
-		step("bridge domain", fmt.Sprintf("vlan %d", r.VLAN), fmt.Sprintf("vni %d", tr.BD))
+		step("bridge domain", bdKey, fmt.Sprintf("vni %d", tr.BD))
 	}
 	if tr.FDBKind != 0 {
-		step("fdb", fmt.Sprintf("vni %d %s", tr.BD, r.DstMAC), tr.FDBKind.String())
+		step("fdb", fmt.Sprintf("vni %d %s", tr.BD, dst), tr.FDBKind.String())
 	}
 	if tr.ES != 0 {
 		step("ethernet segment", fmt.Sprint(tr.ES), "")
@@ -851,6 +858,46 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 // traceFrame builds the frame a trace request describes: a 64-byte
 // Ethernet (802.1Q when VLAN is set) IPv4/UDP frame, VXLAN-wrapped when VNI
 // is set; or the given hex.
+// traceKeys reads, from the frame a trace ran, what the fast path looked
+// its bridge domain and FDB entry up by: the VLAN tags ("vlan 10",
+// "vlan 100.10" for 802.1ad over 802.1Q, "untagged") or, for VXLAN, the
+// VNI (UDP to vxlanPort); and the destination MAC (the inner one for
+// VXLAN). A frame too short to say gives "?".
+func traceKeys(f []byte, vxlanPort uint16) (bd, dst string) {
+	bd, dst = "?", "?"
+	if len(f) < 14 {
+		return bd, dst
+	}
+	dst = net.HardwareAddr(f[:6]).String()
+	off, etype := 12, binary.BigEndian.Uint16(f[12:])
+	var tags []string
+	for (etype == 0x8100 || etype == 0x88a8) && len(tags) < 2 && len(f) >= off+6 {
+		tags = append(tags, fmt.Sprint(binary.BigEndian.Uint16(f[off+2:])&0x0fff))
+		off += 4
+		etype = binary.BigEndian.Uint16(f[off:])
+	}
+	l3 := off + 2
+	udp := -1
+	switch {
+	case etype == 0x0800 && len(f) >= l3+20 && f[l3+9] == 17:
+		udp = l3 + int(f[l3]&0x0f)*4
+	case etype == 0x86dd && len(f) >= l3+40 && f[l3+6] == 17:
+		udp = l3 + 40
+	}
+	if udp > 0 && len(f) >= udp+8+8+14 && binary.BigEndian.Uint16(f[udp+2:]) == vxlanPort && f[udp+8]&0x08 != 0 {
+		vx := udp + 8
+		vni := uint32(f[vx+4])<<16 | uint32(f[vx+5])<<8 | uint32(f[vx+6])
+		return fmt.Sprintf("vni %d", vni), net.HardwareAddr(f[vx+8 : vx+14]).String()
+	}
+	switch len(tags) {
+	case 0:
+		bd = "untagged"
+	default:
+		bd = "vlan " + strings.Join(tags, ".")
+	}
+	return bd, dst
+}
+
 func traceFrame(r api.TraceRequest) ([]byte, error) {
 	if r.Frame != "" {
 		b, err := hex.DecodeString(strings.ReplaceAll(r.Frame, " ", ""))

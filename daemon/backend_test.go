@@ -102,3 +102,40 @@ func TestTraceFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceKeys: the trace's bridge-domain and FDB steps name what the
+// frame that ran carries (its tags, or its VNI and inner MAC), whatever
+// the request said and however it gave the frame.
+func TestTraceKeys(t *testing.T) {
+	frame := func(r api.TraceRequest) []byte {
+		t.Helper()
+		f, err := traceFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tagged := frame(api.TraceRequest{DstMAC: "02:00:00:00:00:0b", VLAN: 10})
+	qinq := append(append(append([]byte{}, tagged[:12]...), 0x88, 0xa8, 0x00, 0x64), tagged[12:]...)
+	for _, c := range []struct {
+		name    string
+		f       []byte
+		bd, dst string
+	}{
+		{"untagged", frame(api.TraceRequest{DstMAC: "02:00:00:00:00:0a"}), "untagged", "02:00:00:00:00:0a"},
+		{"802.1Q", tagged, "vlan 10", "02:00:00:00:00:0b"},
+		{"802.1ad over 802.1Q", qinq, "vlan 100.10", "02:00:00:00:00:0b"},
+		{"VXLAN", frame(api.TraceRequest{DstMAC: "02:00:00:00:00:0c", VNI: 200, OuterSrc: "192.0.2.2", OuterDst: "192.0.2.1"}), "vni 200", "02:00:00:00:00:0c"},
+		{"VXLAN over IPv6", frame(api.TraceRequest{DstMAC: "02:00:00:00:00:0d", VNI: 300, OuterSrc: "2001:db8::2", OuterDst: "2001:db8::1"}), "vni 300", "02:00:00:00:00:0d"},
+		{"short", []byte{1, 2, 3}, "?", "?"},
+	} {
+		if bd, dst := traceKeys(c.f, 4789); bd != c.bd || dst != c.dst {
+			t.Errorf("%s: %q %q, want %q %q", c.name, bd, dst, c.bd, c.dst)
+		}
+	}
+	// UDP to another port is not VXLAN: the outer frame's own keys.
+	vx := frame(api.TraceRequest{DstMAC: "02:00:00:00:00:0c", VNI: 200, OuterSrc: "192.0.2.2", OuterDst: "192.0.2.1"})
+	if bd, _ := traceKeys(vx, 8472); bd != "untagged" {
+		t.Errorf("UDP to 4789 read with VXLAN port 8472: %q, want untagged", bd)
+	}
+}
