@@ -222,3 +222,33 @@ func (c *Controller) RenumberPort(ctx context.Context, from, to uint32) error {
 		return nil
 	})
 }
+
+// SetUplinks makes ifindexes the underlay ports (a config reload): an
+// uplink kept keeps its state, a new one starts from up(ifindex) (nil:
+// up), a removed one no longer counts. When that changes whether any
+// uplink is up, every local ES follows at once, as when the last uplink
+// goes down or the first comes back (a removed uplink that was down no
+// longer holds the ESes down).
+func (c *Controller) SetUplinks(ctx context.Context, ifindexes []uint32, up func(ifindex uint32) bool) error {
+	ifindexes = slices.Clone(ifindexes)
+	return c.do(ctx, func(k *core) error {
+		before := k.uplinksUp()
+		next := make(map[uint32]bool, len(ifindexes))
+		for _, u := range ifindexes {
+			state, ok := k.uplinks[u]
+			if !ok {
+				state = up == nil || up(u)
+			}
+			next[u] = state
+		}
+		k.uplinks = next
+		k.cfg.Uplinks = ifindexes
+		if k.uplinksUp() != before {
+			for _, e := range k.byPort {
+				k.localESState(e)
+			}
+			k.flush()
+		}
+		return nil
+	})
+}

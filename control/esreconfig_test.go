@@ -352,3 +352,47 @@ func TestESReconfigRenumberPort(t *testing.T) {
 		t.Errorf("renumber from 0: %v", err)
 	}
 }
+
+// TestSetUplinks: removing the only uplink, down, releases the local ES it
+// held down; a new uplink starts from the state it is given, and one that
+// is down alone holds the ES down again.
+func TestSetUplinks(t *testing.T) {
+	ctx := context.Background()
+	cfg := baseConfig()
+	cfg.Uplinks = []uint32{3}
+	ctrl, dp, _ := newESReconfig(t, cfg)
+	v, _ := localOf(t, ctrl, esiLoc)
+	if err := ctrl.PortState(ctx, 3, false); err != nil {
+		t.Fatal(err)
+	}
+	if !dp.esDown[v.ID] {
+		t.Fatal("the only uplink down does not hold the ES down")
+	}
+	if err := ctrl.SetUplinks(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if dp.esDown[v.ID] {
+		t.Error("the ES stays down after its down uplink was removed")
+	}
+	if err := ctrl.SetUplinks(ctx, []uint32{4}, func(uint32) bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	if !dp.esDown[v.ID] {
+		t.Error("a new uplink that is down does not hold the ES down")
+	}
+	if err := ctrl.SetUplinks(ctx, []uint32{4, 5}, func(u uint32) bool { return u == 5 }); err != nil {
+		t.Fatal(err)
+	}
+	if dp.esDown[v.ID] {
+		t.Error("a second uplink, up, does not release the ES")
+	}
+	if err := ctrl.PortState(ctx, 5, false); err != nil {
+		t.Fatal(err)
+	}
+	if !dp.esDown[v.ID] {
+		t.Error("both uplinks down does not hold the ES down")
+	}
+	if cfg.Uplinks[0] != 3 {
+		t.Errorf("the caller's config changed: %+v", cfg.Uplinks)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,6 +120,19 @@ func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, 
 		p.es = esOn(esCfg, it.Name, esIDs)
 		if err := d.program(p); err != nil {
 			fail(err)
+		}
+	}
+	if !slices.Equal(prev.Uplinks(), next.Uplinks()) {
+		var ups []uint32
+		for _, name := range next.Uplinks() {
+			if p := d.ports[name]; p != nil && p.ifindex != 0 {
+				ups = append(ups, uint32(p.ifindex))
+			}
+		}
+		if err := d.ctrl.SetUplinks(ctx, ups, portUp); err != nil {
+			fail(err)
+		} else {
+			did("uplinks: %s", strings.Join(next.Uplinks(), ", "))
 		}
 	}
 	for _, v := range ch.VLANs.Added {
