@@ -169,6 +169,28 @@ func (d *failoverDP) DeleteFDB(k dataplane.FDBKey) error {
 	return d.timed("fdb", func() error { return d.Dataplane.DeleteFDB(k) })
 }
 
+// SetFDBBatch and DeleteFDBBatch record a write per entry (each is one
+// store into the FDB table), all at the batch's end.
+func (d *failoverDP) SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error) {
+	return d.batch(func() (int, error) { return d.Dataplane.SetFDBBatch(keys, entries) })
+}
+
+func (d *failoverDP) DeleteFDBBatch(keys []dataplane.FDBKey) (int, error) {
+	return d.batch(func() (int, error) { return d.Dataplane.DeleteFDBBatch(keys) })
+}
+
+func (d *failoverDP) batch(write func() (int, error)) (int, error) {
+	if !d.armed.Load() {
+		return write()
+	}
+	start := time.Now()
+	n, err := write()
+	for range n {
+		d.record("fdb", start)
+	}
+	return n, err
+}
+
 func (d *failoverDP) SetES(id uint32, es dataplane.ES) error {
 	return d.timed("es", func() error { return d.Dataplane.SetES(id, es) })
 }

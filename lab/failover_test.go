@@ -116,6 +116,23 @@ func (d *tierDP) SetFDB(k dataplane.FDBKey, e dataplane.FDBEntry) error {
 	return d.rec("fdb", d.Dataplane.SetFDB(k, e))
 }
 func (d *tierDP) DeleteFDB(k dataplane.FDBKey) error { return d.rec("fdb", d.Dataplane.DeleteFDB(k)) }
+
+// SetFDBBatch and DeleteFDBBatch record a write per entry: each is one
+// store into the FDB table, batched or not.
+func (d *tierDP) SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error) {
+	n, err := d.Dataplane.SetFDBBatch(keys, entries)
+	for range n {
+		_ = d.rec("fdb", nil)
+	}
+	return n, err
+}
+func (d *tierDP) DeleteFDBBatch(keys []dataplane.FDBKey) (int, error) {
+	n, err := d.Dataplane.DeleteFDBBatch(keys)
+	for range n {
+		_ = d.rec("fdb", nil)
+	}
+	return n, err
+}
 func (d *tierDP) SetES(id uint32, es dataplane.ES) error {
 	return d.rec("es", d.Dataplane.SetES(id, es))
 }
