@@ -1226,8 +1226,8 @@ func (b *fdbBatch) add(m *mac, e dataplane.FDBEntry) bool {
 func (c *core) writeFDBBatch() {
 	b := &c.fdbBatch
 	if len(b.dels) > 0 {
-		if _, err := c.dp.DeleteFDBBatch(b.dels); err == nil {
-			c.stats.FDBWrites += uint64(len(b.dels))
+		if n, err := c.dp.DeleteFDBBatch(b.dels); err == nil {
+			c.stats.FDBWrites += uint64(max(0, n)) // the missing ones skipped: not written
 		} else {
 			for _, k := range b.dels {
 				c.write(c.dp.DeleteFDB(k), &c.stats.FDBWrites)

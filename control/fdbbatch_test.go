@@ -159,3 +159,24 @@ func TestMACLeavesES(t *testing.T) {
 		t.Error("the remote ES outlived its last route")
 	}
 }
+
+// TestFDBBatchDeleteCounts: a batch of removals counts a write per entry
+// it removed; a key the fast path no longer holds is skipped, not counted
+// as written.
+func TestFDBBatchDeleteCounts(t *testing.T) {
+	c, dp := mustCore(t, baseConfig())
+	p1, p2 := type2(pe(1), macN(1), evpn.ESI{}, 0), type2(pe(1), macN(2), evpn.ESI{}, 0)
+	c.applyAll(t, p1, p2)
+	if len(dp.fdb) != 2 {
+		t.Fatalf("%d entries, want 2", len(dp.fdb))
+	}
+	delete(dp.fdb, dataplane.FDBKey{BD: vni, MAC: macN(2)}) // gone behind the loop's back
+	before := c.stats
+	c.applyAll(t, withdraw(p1), withdraw(p2))
+	if got := c.stats.FDBWrites - before.FDBWrites; got != 1 {
+		t.Errorf("%d FDB writes counted, want 1 (one entry removed)", got)
+	}
+	if len(dp.fdb) != 0 || c.nMACs != 0 {
+		t.Errorf("after the withdrawals: %d entries, %d MACs", len(dp.fdb), c.nMACs)
+	}
+}
