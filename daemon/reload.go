@@ -124,12 +124,16 @@ func (d *Daemon) apply(ctx context.Context, next *config.Config) (ReloadResult, 
 	}
 	if !slices.Equal(prev.Uplinks(), next.Uplinks()) {
 		var ups []uint32
+		// Their state read here, as reloadESes does: no syscall while
+		// holding the control loop. A gone port is down.
+		up := map[uint32]bool{}
 		for _, name := range next.Uplinks() {
 			if p := d.ports[name]; p != nil && p.ifindex != 0 {
 				ups = append(ups, uint32(p.ifindex))
+				up[uint32(p.ifindex)] = !p.gone && portUp(uint32(p.ifindex))
 			}
 		}
-		if err := d.ctrl.SetUplinks(ctx, ups, portUp); err != nil {
+		if err := d.ctrl.SetUplinks(ctx, ups, func(ifindex uint32) bool { return up[ifindex] }); err != nil {
 			fail(err)
 		} else {
 			did("uplinks: %s", strings.Join(next.Uplinks(), ", "))
