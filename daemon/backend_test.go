@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,5 +138,40 @@ func TestTraceKeys(t *testing.T) {
 	vx := frame(api.TraceRequest{DstMAC: "02:00:00:00:00:0c", VNI: 200, OuterSrc: "192.0.2.2", OuterDst: "192.0.2.1"})
 	if bd, _ := traceKeys(vx, 8472); bd != "untagged" {
 		t.Errorf("UDP to 4789 read with VXLAN port 8472: %q, want untagged", bd)
+	}
+}
+
+// TestTraceKeysAnyFrame: traceKeys reads a frame a user gave as hex, so it
+// must answer for any bytes: every prefix of well-formed frames (cut in a
+// tag, an IP header, UDP, VXLAN), and those frames with every byte turned
+// into values that steer its parsing (tag and IP ethertypes, UDP, header
+// lengths 0 and 15, the VXLAN port).
+func TestTraceKeysAnyFrame(t *testing.T) {
+	var frames [][]byte
+	for _, r := range []api.TraceRequest{
+		{DstMAC: "02:00:00:00:00:0a", VLAN: 10},
+		{DstMAC: "02:00:00:00:00:0c", VNI: 200, OuterSrc: "192.0.2.2", OuterDst: "192.0.2.1"},
+		{DstMAC: "02:00:00:00:00:0d", VNI: 300, OuterSrc: "2001:db8::2", OuterDst: "2001:db8::1"},
+	} {
+		f, err := traceFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, f)
+	}
+	steer := []byte{0x00, 0x08, 0x0f, 0x11, 0x12, 0x40, 0x45, 0x4f, 0x81, 0x86, 0x88, 0xa8, 0xb5, 0xdd, 0xff}
+	for _, f := range frames {
+		for i := range len(f) + 1 {
+			traceKeys(f[:i], 4789)
+		}
+		for i := range f {
+			for _, v := range steer {
+				g := slices.Clone(f)
+				g[i] = v
+				for j := range len(g) + 1 {
+					traceKeys(g[:j], 4789)
+				}
+			}
+		}
 	}
 }
