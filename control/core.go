@@ -1089,8 +1089,8 @@ func better(a, b *macPath, m evpn.MAC) bool {
 }
 
 // flushMAC writes a MAC's FDB entry from its best route, or removes it.
-// A new or changed entry joins the flush's batch (see writeFDBBatch); a
-// removal is written at once.
+// A new or changed entry, or a removal, joins the flush's batch (see
+// writeFDBBatch).
 func (c *core) flushMAC(m *mac) {
 	mk := m.key
 	var want dataplane.FDBEntry

@@ -237,8 +237,10 @@ func (c *Controller) VTEPs(ctx context.Context) ([]VTEPView, error) {
 }
 
 // Groups returns the nexthop groups the loop owns, by ID. An entry's Refs
-// is what forwards through it, as FRR's RefCnt: the MACs behind the ES
-// whose group it is (a remote ES's group, or a local ES's backup group).
+// counts, as FRR's RefCnt, the users of the group: the MACs whose routes
+// carry the ESI of the ES whose group it is (a remote ES's group, or a
+// local ES's backup group); a MAC whose entry points at one VTEP instead
+// (its ES not yet resolved) still counts.
 func (c *Controller) Groups(ctx context.Context) ([]nhg.Entry, error) {
 	var out []nhg.Entry
 	err := c.do(ctx, func(k *core) error {

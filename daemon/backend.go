@@ -821,7 +821,10 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 	d.mu.Lock()
 	port := d.cfg.Dataplane.VXLANPort
 	d.mu.Unlock()
-	if port == 0 {
+	switch {
+	case p.cfg.Role != config.RoleUplink:
+		port = 0 // VXLAN arrives on uplinks only: an access port's UDP is a host's
+	case port == 0:
 		port = config.DefaultVXLANPort
 	}
 	bdKey, dst := traceKeys(frame, port)
@@ -855,14 +858,12 @@ func (b backend) Trace(ctx context.Context, r api.TraceRequest) (api.TraceResult
 	return out, nil
 }
 
-// traceFrame builds the frame a trace request describes: a 64-byte
-// Ethernet (802.1Q when VLAN is set) IPv4/UDP frame, VXLAN-wrapped when VNI
-// is set; or the given hex.
 // traceKeys reads, from the frame a trace ran, what the fast path looked
 // its bridge domain and FDB entry up by: the VLAN tags ("vlan 10",
 // "vlan 100.10" for 802.1ad over 802.1Q, "untagged") or, for VXLAN, the
-// VNI (UDP to vxlanPort); and the destination MAC (the inner one for
-// VXLAN). A frame too short to say gives "?".
+// VNI (UDP to vxlanPort; 0 for a port where no VXLAN is decapsulated);
+// and the destination MAC (the inner one for VXLAN). A frame too short to
+// say gives "?".
 func traceKeys(f []byte, vxlanPort uint16) (bd, dst string) {
 	bd, dst = "?", "?"
 	if len(f) < 14 {
@@ -898,6 +899,9 @@ func traceKeys(f []byte, vxlanPort uint16) (bd, dst string) {
 	return bd, dst
 }
 
+// traceFrame builds the frame a trace request describes: a 64-byte
+// Ethernet (802.1Q when VLAN is set) IPv4/UDP frame, VXLAN-wrapped when VNI
+// is set; or the given hex.
 func traceFrame(r api.TraceRequest) ([]byte, error) {
 	if r.Frame != "" {
 		b, err := hex.DecodeString(strings.ReplaceAll(r.Frame, " ", ""))

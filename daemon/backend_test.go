@@ -139,6 +139,9 @@ func TestTraceKeys(t *testing.T) {
 	if bd, _ := traceKeys(vx, 8472); bd != "untagged" {
 		t.Errorf("UDP to 4789 read with VXLAN port 8472: %q, want untagged", bd)
 	}
+	if bd, _ := traceKeys(vx, 0); bd != "untagged" {
+		t.Errorf("VXLAN read on an access port (port 0): %q, want untagged", bd)
+	}
 }
 
 // TestTraceKeysAnyFrame: traceKeys reads a frame a user gave as hex, so it

@@ -275,10 +275,13 @@ func (d *Dataplane) FDB(k FDBKey) (FDBEntry, error) {
 // DeleteFDB removes the entry for k.
 func (d *Dataplane) DeleteFDB(k FDBKey) error {
 	n, err := d.DeleteFDBBatch([]FDBKey{k})
-	if err == nil && n == 0 {
-		err = fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
+	switch {
+	case err != nil:
+		return fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, errors.Unwrap(err))
+	case n == 0:
+		return fmt.Errorf("delete fdb %d/%x: %w", k.BD, k.MAC, ErrNotFound)
 	}
-	return err
+	return nil
 }
 
 // SetFDBBatch installs many entries. Every entry is checked first; on a
@@ -344,10 +347,16 @@ func (d *Dataplane) fdbKeys(keys []FDBKey) (func(*FDBKey) uint64, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	idx := make(map[uint32]uint16, 1)
-	for i := range keys {
+	// The first BD's index in hand; a map only for a batch of several.
+	firstBD := keys[0].BD
+	firstIdx, err := d.bdIndex(firstBD)
+	if err != nil {
+		return nil, fmt.Errorf("fdb batch entry 0: %w", err)
+	}
+	var idx map[uint32]uint16
+	for i := 1; i < len(keys); i++ {
 		bd := keys[i].BD
-		if i > 0 && bd == keys[i-1].BD {
+		if bd == firstBD || bd == keys[i-1].BD {
 			continue
 		}
 		if _, ok := idx[bd]; ok {
@@ -357,9 +366,12 @@ func (d *Dataplane) fdbKeys(keys []FDBKey) (func(*FDBKey) uint64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fdb batch entry %d: %w", i, err)
 		}
+		if idx == nil {
+			idx = map[uint32]uint16{firstBD: firstIdx}
+		}
 		idx[bd] = bi
 	}
-	lastBD, lastIdx := keys[0].BD, idx[keys[0].BD]
+	lastBD, lastIdx := firstBD, firstIdx
 	return func(k *FDBKey) uint64 {
 		if k.BD != lastBD {
 			lastBD, lastIdx = k.BD, idx[k.BD]

@@ -37,6 +37,8 @@ func StartDaemon(ctx context.Context, ns *NS, argv, env []string, ready func(con
 	d.cmd = exec.Command("nsenter", append([]string{"--net=/run/netns/" + ns.Full}, argv...)...)
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = &d.log, &d.log
+	// A child that keeps the output pipe open must not hold Wait forever.
+	d.cmd.WaitDelay = 5 * time.Second
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s in %s: %w", argv[0], ns.Name, err)
 	}
@@ -46,13 +48,15 @@ func StartDaemon(ctx context.Context, ns *NS, argv, env []string, ready func(con
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		err := ready(rctx)
 		cancel()
-		if err == nil {
-			return d, nil
-		}
+		// Exited first: a ready answer from another process (a stale
+		// daemon on the same socket) is not this one being ready.
 		select {
 		case <-d.exited:
 			return nil, fmt.Errorf("%s exited (%v) before it was ready:\n%s", argv[0], d.err, d.Log())
 		default:
+		}
+		if err == nil {
+			return d, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			d.Kill()
