@@ -45,6 +45,9 @@ const (
 	// arrive after an event; tierWindow how long the traffic is watched.
 	tierSettle = 20 * time.Millisecond
 	tierWindow = 200 * time.Millisecond
+	// tierMinFrames is the least a window must see (see watch).
+	tierMinFrames = 20000
+	tierMaxWindow = 5 * time.Second
 )
 
 var (
@@ -333,15 +336,26 @@ func (l *tierLab) counts() [256]uint64 {
 }
 
 // watch returns the frames the sink counted per slot during d.
+// The window is at least d and lasts until the sink has counted
+// tierMinFrames in all (at most tierMaxWindow): on a loaded machine the
+// generator can be off its CPU for a whole d, and "no frames to X" means
+// something only when frames flowed.
 func (l *tierLab) watch(d time.Duration) [256]uint64 {
 	l.t.Helper()
 	c0 := l.counts()
-	time.Sleep(d)
-	c1 := l.counts()
-	for i := range c1 {
-		c1[i] -= c0[i]
+	start := time.Now()
+	for {
+		time.Sleep(d)
+		c1 := l.counts()
+		total := uint64(0)
+		for i := range c1 {
+			c1[i] -= c0[i]
+			total += c1[i]
+		}
+		if total >= tierMinFrames || time.Since(start) >= tierMaxWindow {
+			return c1
+		}
 	}
-	return c1
 }
 
 // after lets the frames of before the event drain, then watches a window.
