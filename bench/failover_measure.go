@@ -11,6 +11,7 @@ import (
 
 	"github.com/fwdplane/fwd/dataplane"
 	"github.com/fwdplane/fwd/evpn"
+	"github.com/fwdplane/fwd/internal/dpwrites"
 	"github.com/fwdplane/fwd/vxlan"
 )
 
@@ -184,11 +185,11 @@ func (r *failoverRig) undo(ctx context.Context, ev FailoverEvent) error {
 // the call's duration and when its switching write returned.
 func (r *failoverRig) hot(ctx context.Context, ev FailoverEvent, reps int) (call, switched, write []float64, err error) {
 	for range reps {
-		r.dp.arm()
+		r.dp.Start()
 		t0 := time.Now()
 		err := r.do(ctx, ev)
 		d := time.Since(t0)
-		ops := r.dp.disarm()
+		ops := r.dp.Stop()
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -196,17 +197,12 @@ func (r *failoverRig) hot(ctx context.Context, ev FailoverEvent, reps int) (call
 			return nil, nil, nil, fmt.Errorf("undo: %w", err)
 		}
 		call = append(call, failoverUS(d))
-		if i := slices.IndexFunc(ops, failoverSwitching); i >= 0 {
-			switched = append(switched, failoverUS(ops[i].at.Sub(t0)))
-			write = append(write, failoverUS(ops[i].at.Sub(ops[i].start)))
+		if i := slices.IndexFunc(ops, dpwrites.Write.Switches); i >= 0 {
+			switched = append(switched, failoverUS(ops[i].At.Sub(t0)))
+			write = append(write, failoverUS(ops[i].At.Sub(ops[i].Start)))
 		}
 	}
 	return call, switched, write, nil
-}
-
-// failoverSwitching reports whether op is a write that moves traffic.
-func failoverSwitching(op failoverOp) bool {
-	return op.what == failoverOpNHBit || op.what == failoverOpESBit || op.what == failoverOpGroup
 }
 
 // failoverAcc gathers the repetitions of one event at one N.
@@ -254,11 +250,11 @@ func (r *failoverRig) once(ctx context.Context, ev FailoverEvent, a *failoverAcc
 		return err
 	}
 
-	r.dp.arm()
+	r.dp.Start()
 	t0 := time.Now()
 	err = r.do(ctx, ev)
 	t1 := time.Now()
-	ops := r.dp.disarm()
+	ops := r.dp.Stop()
 	if err != nil {
 		return err
 	}
@@ -302,13 +298,13 @@ func (r *failoverRig) once(ctx context.Context, ev FailoverEvent, a *failoverAcc
 	switched := false
 	var order []string
 	for _, op := range ops {
-		order = append(order, op.what)
+		order = append(order, op.What)
 		switch {
 		case switched:
-		case failoverSwitching(op):
+		case op.Switches():
 			switched = true
-			a.writeAtUS = append(a.writeAtUS, failoverUS(op.at.Sub(t0)))
-			a.writeUS = append(a.writeUS, failoverUS(op.at.Sub(op.start)))
+			a.writeAtUS = append(a.writeAtUS, failoverUS(op.At.Sub(t0)))
+			a.writeUS = append(a.writeUS, failoverUS(op.At.Sub(op.Start)))
 		default:
 			before++
 		}

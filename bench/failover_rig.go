@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/fwdplane/fwd/control"
 	"github.com/fwdplane/fwd/dataplane"
 	"github.com/fwdplane/fwd/evpn"
+	"github.com/fwdplane/fwd/internal/dpwrites"
 	"github.com/fwdplane/fwd/lab"
 	"github.com/fwdplane/fwd/vxlan"
 )
@@ -98,153 +98,6 @@ func failoverType2(pe netip.Addr, m evpn.MAC, esi evpn.ESI) evpn.Path {
 
 func failoverWithdraw(p evpn.Path) evpn.Path { return p.Withdrawal() }
 
-// failoverDP is the real dataplane as the controller sees it, with a clock
-// on every write while armed: it tells when, inside a controller call, the
-// write that switches the fast path completed, and what was written before
-// and after it.
-type failoverDP struct {
-	*dataplane.Dataplane
-
-	armed atomic.Bool
-	mu    sync.Mutex
-	ops   []failoverOp
-}
-
-var _ control.Dataplane = (*failoverDP)(nil)
-
-// failoverOp is one dataplane write: what, when it was called and when it
-// returned.
-type failoverOp struct {
-	what      string
-	start, at time.Time
-}
-
-// Names of the writes; the first three are the ones that switch traffic.
-const (
-	failoverOpNHBit = "nexthop down bit"
-	failoverOpESBit = "ES down bit"
-	failoverOpGroup = "group"
-)
-
-func (d *failoverDP) record(what string, start time.Time) {
-	at := time.Now()
-	d.mu.Lock()
-	d.ops = append(d.ops, failoverOp{what, start, at})
-	d.mu.Unlock()
-}
-
-func (d *failoverDP) arm() {
-	d.mu.Lock()
-	d.ops = d.ops[:0]
-	d.mu.Unlock()
-	d.armed.Store(true)
-}
-
-func (d *failoverDP) disarm() []failoverOp {
-	d.armed.Store(false)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]failoverOp(nil), d.ops...)
-}
-
-// timed runs one write, recording it while armed.
-func (d *failoverDP) timed(what string, write func() error) error {
-	if !d.armed.Load() {
-		return write()
-	}
-	start := time.Now()
-	err := write()
-	d.record(what, start)
-	return err
-}
-
-func (d *failoverDP) SetFDB(k dataplane.FDBKey, e dataplane.FDBEntry) error {
-	if !d.armed.Load() { // the route load: millions of calls
-		return d.Dataplane.SetFDB(k, e)
-	}
-	return d.timed("fdb", func() error { return d.Dataplane.SetFDB(k, e) })
-}
-
-func (d *failoverDP) DeleteFDB(k dataplane.FDBKey) error {
-	return d.timed("fdb", func() error { return d.Dataplane.DeleteFDB(k) })
-}
-
-// SetFDBBatch and DeleteFDBBatch record a write per entry (each is one
-// store into the FDB table), all at the batch's end.
-func (d *failoverDP) SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error) {
-	return d.batch(func() (int, error) { return d.Dataplane.SetFDBBatch(keys, entries) })
-}
-
-func (d *failoverDP) DeleteFDBBatch(keys []dataplane.FDBKey) (int, error) {
-	return d.batch(func() (int, error) { return d.Dataplane.DeleteFDBBatch(keys) })
-}
-
-func (d *failoverDP) batch(write func() (int, error)) (int, error) {
-	if !d.armed.Load() {
-		return write()
-	}
-	start := time.Now()
-	n, err := write()
-	for range n {
-		d.record("fdb", start)
-	}
-	return n, err
-}
-
-func (d *failoverDP) SetES(id uint32, es dataplane.ES) error {
-	return d.timed("es", func() error { return d.Dataplane.SetES(id, es) })
-}
-
-func (d *failoverDP) DeleteES(id uint32) error {
-	return d.timed("es", func() error { return d.Dataplane.DeleteES(id) })
-}
-
-func (d *failoverDP) SetNextHop(id uint32, nh dataplane.NextHop) error {
-	return d.timed("nexthop", func() error { return d.Dataplane.SetNextHop(id, nh) })
-}
-
-func (d *failoverDP) DeleteNextHop(id uint32) error {
-	return d.timed("nexthop", func() error { return d.Dataplane.DeleteNextHop(id) })
-}
-
-func (d *failoverDP) SetNextHopDown(id uint32, down bool) error {
-	return d.timed(failoverOpNHBit, func() error { return d.Dataplane.SetNextHopDown(id, down) })
-}
-
-func (d *failoverDP) SetESDown(id uint32, down bool) error {
-	return d.timed(failoverOpESBit, func() error { return d.Dataplane.SetESDown(id, down) })
-}
-
-func (d *failoverDP) ReplaceGroup(id uint32, b []dataplane.Bucket) (gen uint32, err error) {
-	err = d.timed(failoverOpGroup, func() error {
-		gen, err = d.Dataplane.ReplaceGroup(id, b)
-		return err
-	})
-	return gen, err
-}
-
-// ActivateGroup is the mass withdraw's switch when control staged the
-// version ahead: one atomic store.
-func (d *failoverDP) ActivateGroup(id uint32, st dataplane.StagedGroup) (gen uint32, err error) {
-	err = d.timed(failoverOpGroup, func() error {
-		gen, err = d.Dataplane.ActivateGroup(id, st)
-		return err
-	})
-	return gen, err
-}
-
-func (d *failoverDP) DeleteGroup(id uint32) error {
-	return d.timed(failoverOpGroup, func() error { return d.Dataplane.DeleteGroup(id) })
-}
-
-func (d *failoverDP) SetESPeer(a netip.Addr, es uint32) error {
-	return d.timed("es peer", func() error { return d.Dataplane.SetESPeer(a, es) })
-}
-
-func (d *failoverDP) DeleteESPeer(a netip.Addr, es uint32) error {
-	return d.timed("es peer", func() error { return d.Dataplane.DeleteESPeer(a, es) })
-}
-
 // failoverRig is fwd with its controller, the generator and the sinks, for
 // one N.
 type failoverRig struct {
@@ -255,7 +108,7 @@ type failoverRig struct {
 	top             *lab.Topology
 	gen, sut, sinkN *lab.NS
 	fwd             *lab.FwdVTEP
-	dp              *failoverDP
+	dp              *dpwrites.Recorder
 	bench           *dataplane.Bench
 	ul              *vxlan.StaticResolver
 	ctrl            *control.Controller
@@ -338,7 +191,7 @@ func newFailoverRig(ctx context.Context, n int, o *FailoverOptions, step func(st
 			return r, fmt.Errorf("fwd on %s attached in %s mode, not native: the numbers would not be fwd's", p.dev, m)
 		}
 	}
-	r.dp = &failoverDP{Dataplane: r.fwd.Dataplane()}
+	r.dp = dpwrites.New(r.fwd.Dataplane())
 	r.ul = &vxlan.StaticResolver{Ifindex: r.u0, SrcMAC: [6]byte(up.A.MAC), DstMAC: [6]byte(up.B.MAC), Src: failoverLocal}
 	cfg := control.Config{VTEP4: failoverLocal, BDs: []uint32{failoverVNI}, Uplinks: []uint32{uint32(r.u0)},
 		ESes:   []control.LocalES{{ESI: failoverLocalESI, Ifindex: uint32(r.a0), DFAlg: evpn.DFAlgPreference}},

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/fwdplane/fwd/control"
 	"github.com/fwdplane/fwd/dataplane"
 	"github.com/fwdplane/fwd/evpn"
+	"github.com/fwdplane/fwd/internal/dpwrites"
 	"github.com/fwdplane/fwd/internal/testutil"
 	"github.com/fwdplane/fwd/lab"
 	"github.com/fwdplane/fwd/vxlan"
@@ -86,97 +86,11 @@ func tierType2(pe netip.Addr, m evpn.MAC, esi evpn.ESI) evpn.Path {
 
 func tierWithdraw(p evpn.Path) evpn.Path { return p.Withdrawal() }
 
-// tierDP is the real dataplane, recording every write the controller makes,
-// in order.
-type tierDP struct {
-	*dataplane.Dataplane
-	mu     sync.Mutex
-	writes []string
-}
-
-func (d *tierDP) rec(what string, err error) error {
-	d.mu.Lock()
-	d.writes = append(d.writes, what)
-	d.mu.Unlock()
-	return err
-}
-
-// since returns the writes recorded from index i on.
-func (d *tierDP) since(i int) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.writes[i:])
-}
-
-func (d *tierDP) mark() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.writes)
-}
-
-func (d *tierDP) SetBD(v uint32) error { return d.rec("bd", d.Dataplane.SetBD(v)) }
-func (d *tierDP) SetFDB(k dataplane.FDBKey, e dataplane.FDBEntry) error {
-	return d.rec("fdb", d.Dataplane.SetFDB(k, e))
-}
-func (d *tierDP) DeleteFDB(k dataplane.FDBKey) error { return d.rec("fdb", d.Dataplane.DeleteFDB(k)) }
-
-// SetFDBBatch and DeleteFDBBatch record a write per entry: each is one
-// store into the FDB table, batched or not.
-func (d *tierDP) SetFDBBatch(keys []dataplane.FDBKey, entries []dataplane.FDBEntry) (int, error) {
-	n, err := d.Dataplane.SetFDBBatch(keys, entries)
-	for range n {
-		_ = d.rec("fdb", nil)
-	}
-	return n, err
-}
-func (d *tierDP) DeleteFDBBatch(keys []dataplane.FDBKey) (int, error) {
-	n, err := d.Dataplane.DeleteFDBBatch(keys)
-	for range n {
-		_ = d.rec("fdb", nil)
-	}
-	return n, err
-}
-func (d *tierDP) SetES(id uint32, es dataplane.ES) error {
-	return d.rec("es", d.Dataplane.SetES(id, es))
-}
-func (d *tierDP) DeleteES(id uint32) error { return d.rec("es", d.Dataplane.DeleteES(id)) }
-func (d *tierDP) SetNextHop(id uint32, nh dataplane.NextHop) error {
-	return d.rec("nexthop", d.Dataplane.SetNextHop(id, nh))
-}
-func (d *tierDP) DeleteNextHop(id uint32) error {
-	return d.rec("nexthop", d.Dataplane.DeleteNextHop(id))
-}
-func (d *tierDP) SetNextHopDown(id uint32, down bool) error {
-	return d.rec("nh-bit", d.Dataplane.SetNextHopDown(id, down))
-}
-func (d *tierDP) SetESDown(id uint32, down bool) error {
-	return d.rec("es-bit", d.Dataplane.SetESDown(id, down))
-}
-func (d *tierDP) ReplaceGroup(id uint32, b []dataplane.Bucket) (uint32, error) {
-	gen, err := d.Dataplane.ReplaceGroup(id, b)
-	return gen, d.rec("group", err)
-}
-func (d *tierDP) ActivateGroup(id uint32, st dataplane.StagedGroup) (uint32, error) {
-	gen, err := d.Dataplane.ActivateGroup(id, st)
-	return gen, d.rec("group", err)
-}
-func (d *tierDP) DeleteGroup(id uint32) error { return d.rec("group", d.Dataplane.DeleteGroup(id)) }
-func (d *tierDP) SetVTEP(a netip.Addr, f uint32) error {
-	return d.rec("vtep", d.Dataplane.SetVTEP(a, f))
-}
-func (d *tierDP) DeleteVTEP(a netip.Addr) error { return d.rec("vtep", d.Dataplane.DeleteVTEP(a)) }
-func (d *tierDP) SetESPeer(a netip.Addr, es uint32) error {
-	return d.rec("es-peer", d.Dataplane.SetESPeer(a, es))
-}
-func (d *tierDP) DeleteESPeer(a netip.Addr, es uint32) error {
-	return d.rec("es-peer", d.Dataplane.DeleteESPeer(a, es))
-}
-
 // tierLab is one test's topology, controller and traffic.
 type tierLab struct {
 	t     *testing.T
 	ctx   context.Context
-	dp    *tierDP
+	dp    *dpwrites.Recorder
 	ctrl  *control.Controller
 	ul    *vxlan.StaticResolver
 	bench *dataplane.Bench
@@ -243,7 +157,8 @@ func newTierLab(t *testing.T) *tierLab {
 	if l.a0, err = f.AddPort(ctx, "a0", dataplane.Port{Role: dataplane.RoleAccess}); err != nil {
 		t.Fatal(err)
 	}
-	l.dp = &tierDP{Dataplane: f.Dataplane()}
+	l.dp = dpwrites.New(f.Dataplane())
+	l.dp.Start()
 	l.ul = &vxlan.StaticResolver{Ifindex: u0, SrcMAC: [6]byte(up.A.MAC), DstMAC: [6]byte(up.B.MAC), Src: tierLocal}
 	cfg := control.Config{VTEP4: tierLocal, BDs: []uint32{tierVNI},
 		ESes: []control.LocalES{{ESI: tierLocalESI, Ifindex: uint32(l.a0), DFAlg: evpn.DFAlgPreference}}}
@@ -391,11 +306,11 @@ func (l *tierLab) counters() map[string]uint64 {
 func TestFailoverTier1UnderlayLost(t *testing.T) {
 	l := newTierLab(t)
 	dead := tierPEs[1]
-	before, ctrs := l.dp.mark(), l.counters()
+	before, ctrs := l.dp.Mark(), l.counters()
 	if err := l.ctrl.UnderlayUpdate(l.ctx, vxlan.Underlay{VTEP: dead, Reason: "route lost"}); err != nil {
 		t.Fatal(err)
 	}
-	if w := l.dp.since(before); !slices.Equal(w, []string{"nh-bit"}) {
+	if w := l.dp.Since(before); !slices.Equal(w, []string{dpwrites.NHBit}) {
 		t.Fatalf("underlay lost wrote %v, want one down bit and no map write", w)
 	}
 	d := l.after()
@@ -425,12 +340,12 @@ func TestFailoverTier1UnderlayLost(t *testing.T) {
 // (its backup group) at once.
 func TestFailoverTier1LocalPortDown(t *testing.T) {
 	l := newTierLab(t)
-	before := l.dp.mark()
+	before := l.dp.Mark()
 	if err := l.ctrl.PortState(l.ctx, uint32(l.a0), false); err != nil {
 		t.Fatal(err)
 	}
-	w := l.dp.since(before)
-	if len(w) == 0 || w[0] != "es-bit" {
+	w := l.dp.Since(before)
+	if len(w) == 0 || w[0] != dpwrites.ESBit {
 		t.Fatalf("port down wrote %v: want the ES down bit first", w)
 	}
 	t.Logf("port down wrote %v (the bit, then the DF and routes follow)", w)
@@ -457,9 +372,9 @@ func TestFailoverTier1LocalPortDown(t *testing.T) {
 func TestFailoverTier2EADWithdraw(t *testing.T) {
 	l := newTierLab(t)
 	gone := tierPEs[2]
-	before := l.dp.mark()
+	before := l.dp.Mark()
 	l.apply(tierWithdraw(tierEADES(gone, tierRemoteESI)))
-	if w := l.dp.since(before); !slices.Equal(w, []string{"group"}) {
+	if w := l.dp.Since(before); !slices.Equal(w, []string{dpwrites.Group}) {
 		t.Fatalf("EAD-per-ES withdraw wrote %v, want one group write", w)
 	}
 	d := l.after()
@@ -477,9 +392,9 @@ func TestFailoverTier2EADWithdraw(t *testing.T) {
 		t.Errorf("MAC behind the ES after the withdraw: %+v %v", e, err)
 	}
 	// Back: one more group write, and it gets traffic again.
-	before = l.dp.mark()
+	before = l.dp.Mark()
 	l.apply(tierEADES(gone, tierRemoteESI))
-	if w := l.dp.since(before); !slices.Equal(w, []string{"group"}) {
+	if w := l.dp.Since(before); !slices.Equal(w, []string{dpwrites.Group}) {
 		t.Errorf("EAD-per-ES re-announce wrote %v", w)
 	}
 	if d := l.after(); d[tierKey(gone)] == 0 {
@@ -497,12 +412,12 @@ func TestFailoverTier3MACWithdraw(t *testing.T) {
 	for i := 0; i < tierMACs; i++ {
 		paths = append(paths, tierWithdraw(tierType2(tierPEs[i%len(tierPEs)], tierMAC(i), tierRemoteESI)))
 	}
-	before, ctrs := l.dp.mark(), l.counters()
+	before, ctrs := l.dp.Mark(), l.counters()
 	l.apply(paths...)
-	w := l.dp.since(before)
+	w := l.dp.Since(before)
 	fdb := 0
 	for _, x := range w {
-		if x == "fdb" {
+		if x == dpwrites.FDB {
 			fdb++
 		}
 	}
