@@ -128,7 +128,7 @@ func (e *diffEnv) churnFDB(r *rand.Rand) error {
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		e.d.fdb.mu.Lock()
-		n := e.d.fdb.nReusable
+		n := e.d.fdb.reusableCount()
 		e.d.fdb.mu.Unlock()
 		if n >= len(fill) {
 			break

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -51,8 +52,7 @@ type fdbTable struct {
 	// looking at, free for a new entry. A bitmap (2M slots: 256 KiB)
 	// rather than a map: a batch that refills a withdrawn table tests a
 	// bit per entry, from memory that stays cached.
-	reusable  []uint64
-	nReusable int
+	reusable []uint64
 }
 
 func newFDBTable(m, gen *ebpf.Map, g *grace) (*fdbTable, error) {
@@ -203,15 +203,20 @@ func (t *fdbTable) isReusable(i uint32) bool { return t.reusable[i/64]&(1<<(i%64
 
 // setReusable sets or clears slot i's reusable bit.
 func (t *fdbTable) setReusable(i uint32, on bool) {
-	w, b := &t.reusable[i/64], uint64(1)<<(i%64)
-	switch {
-	case on && *w&b == 0:
-		*w |= b
-		t.nReusable++
-	case !on && *w&b != 0:
-		*w &^= b
-		t.nReusable--
+	if on {
+		t.reusable[i/64] |= 1 << (i % 64)
+	} else {
+		t.reusable[i/64] &^= 1 << (i % 64)
 	}
+}
+
+// reusableCount counts the reusable slots.
+func (t *fdbTable) reusableCount() int {
+	n := 0
+	for _, w := range t.reusable {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // recycle makes tombstoned slots reusable once no reader can hold them.

@@ -73,7 +73,7 @@ func TestFDBTable(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		d.fdb.mu.Lock()
-		n := d.fdb.nReusable
+		n := d.fdb.reusableCount()
 		d.fdb.mu.Unlock()
 		if n == 1000 {
 			break
